@@ -1,0 +1,217 @@
+"""Small shared helpers: device resolution, per-fit random generators, seeded module init."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device"]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn a user's ``device`` parameter into a usable :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"} or str or torch.device
+        ``"auto"`` picks CUDA when it is available and the CPU otherwise. ``"cuda"`` or ``"cuda:N"``
+        without a usable GPU raises.
+
+    Returns
+    -------
+    torch.device
+        The resolved device.
+
+    Raises
+    ------
+    ValueError
+        If the string does not name a device, or names CUDA on a machine without CUDA.
+    """
+    if isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, str):
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            dev = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"Unknown device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+            ) from exc
+    else:
+        raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}.")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"Unsupported device {str(dev)!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'.")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={str(dev)!r} was requested but CUDA is not available on this machine; "
+                "use device='cpu' or device='auto'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={str(dev)!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)."
+            )
+    return dev
+
+
+@dataclass
+class FitContext:
+    """Everything random or device-specific that one ``fit`` call needs.
+
+    One context is made per fit, from ``random_state``; all randomness of the fit (weight init,
+    shuffling, augmentations, k-means) draws from these generators, so the user's global torch and
+    NumPy random states are never read or changed.
+
+    Attributes
+    ----------
+    device : torch.device
+        Where training happens.
+    generator : torch.Generator
+        CPU generator (weight init, batch permutations).
+    device_generator : torch.Generator
+        Generator living on ``device`` (augmentations and other on-device sampling).
+    rng : numpy.random.Generator
+        NumPy generator (anything computed with NumPy/SciPy/scikit-learn).
+    amp : bool
+        Whether to run forward passes under bfloat16 autocast (CUDA only).
+    """
+
+    device: torch.device
+    generator: torch.Generator
+    device_generator: torch.Generator
+    rng: np.random.Generator
+    amp: bool = False
+
+    def seed_for_sklearn(self) -> int:
+        """Draw an integer seed for a scikit-learn object fitted inside this fit."""
+        return int(self.rng.integers(0, 2**31 - 1))
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Autocast context for forward passes: bfloat16 on CUDA when ``amp``, a no-op otherwise."""
+        if self.amp and self.device.type == "cuda":
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def make_fit_context(random_state, device: torch.device, amp: bool = True) -> FitContext:
+    """Create the per-fit generators from ``random_state``.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+        ``None`` draws fresh entropy (results then differ between fits). An ``int`` makes the fit
+        reproducible. A ``RandomState``/``Generator`` instance is consumed (one integer is drawn).
+    device : torch.device
+        The resolved training device.
+    amp : bool, default=True
+        Allow mixed precision on CUDA.
+
+    Returns
+    -------
+    FitContext
+    """
+    if random_state is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    elif isinstance(random_state, np.random.RandomState):
+        seed = int(random_state.randint(0, 2**31 - 1))
+    elif isinstance(random_state, np.random.Generator):
+        seed = int(random_state.integers(0, 2**31 - 1))
+    else:
+        seed = int(random_state)
+    seq = np.random.SeedSequence(seed)
+    torch_seed, dev_seed = (int(s) for s in seq.generate_state(2, dtype=np.uint64) >> np.uint64(1))
+    gen = torch.Generator(device="cpu").manual_seed(torch_seed)
+    dev_gen = torch.Generator(device=device).manual_seed(dev_seed)
+    return FitContext(
+        device=device,
+        generator=gen,
+        device_generator=dev_gen,
+        rng=np.random.default_rng(seq.spawn(1)[0]),
+        amp=amp and device.type == "cuda",
+    )
+
+
+def init_module(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Initialise ``module``'s layers like PyTorch's defaults, but from ``generator``.
+
+    PyTorch's own ``reset_parameters`` draws from the global random state; this function reproduces
+    the default schemes (Kaiming-uniform weights, uniform biases for linear and convolution layers;
+    ones and zeros for normalisation layers) with a private generator.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Module whose parameters are (re)initialised in place (on the CPU).
+    generator : torch.Generator
+        CPU generator to draw from.
+
+    Returns
+    -------
+    torch.nn.Module
+        The same module.
+    """
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d | nn.ConvTranspose2d):
+                nn.init.kaiming_uniform_(m.weight, a=5**0.5, generator=generator)
+                if m.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                    bound = 1.0 / fan_in**0.5 if fan_in > 0 else 0.0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            elif isinstance(m, nn.modules.batchnorm._NormBase | nn.GroupNorm | nn.LayerNorm):
+                if getattr(m, "weight", None) is not None:
+                    nn.init.ones_(m.weight)
+                if getattr(m, "bias", None) is not None:
+                    nn.init.zeros_(m.bias)
+                if getattr(m, "running_mean", None) is not None:
+                    m.reset_running_stats()
+    return module
+
+
+def build_module(factory: Callable[[], nn.Module], generator: torch.Generator) -> nn.Module:
+    """Build a module without touching the global RNG, then seed-initialise it.
+
+    The module is constructed on the ``meta`` device (so PyTorch's default init, which uses the
+    global generator, draws nothing), materialised on the CPU and initialised by :func:`init_module`.
+
+    Parameters
+    ----------
+    factory : callable
+        Zero-argument callable returning a fresh module.
+    generator : torch.Generator
+        CPU generator for the initial weights.
+
+    Returns
+    -------
+    torch.nn.Module
+        The module, on the CPU.
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    return init_module(module, generator)
+
+
+@contextlib.contextmanager
+def eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Put modules in eval mode and restore their previous mode afterwards."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes, strict=True):
+            m.train(mode)
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """Emit a warning attributed to the user's call site (two frames up)."""
+    warnings.warn(message, category, stacklevel=3)

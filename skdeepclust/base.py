@@ -1,0 +1,248 @@
+"""The base class every skdeepclust estimator inherits.
+
+It holds the scikit-learn contract once: parameter validation, ``validate_data``, the fit skeleton
+(device resolution, per-fit random generators, clean interruption, label renumbering), batched
+inference for ``predict``/``transform``/``score``, and pickling across devices. A method subclass
+implements three hooks:
+
+``_fit_torch(X, ctx)``
+    Build the networks from the training tensor ``X`` (already on ``ctx.device``) and train them with
+    :func:`skdeepclust.training.train_stage`; append to ``self.history_``.
+``_inference_modules()``
+    The names of the fitted attributes that hold torch modules or tensors needed at inference.
+``_infer(mods, X)``
+    Given those objects (copied to the inference device and dtype) and a batch ``X``, return
+    ``(embedding, raw_cluster_ids)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._utils import FitContext, make_fit_context, resolve_device
+from .metrics import embedding_silhouette
+from .training import TrainingInterrupted
+
+__all__ = ["BaseDeepClusterer"]
+
+#: rows per inference batch
+_INFER_BATCH = 4096
+
+
+class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """Base class of the deep clustering estimators (not used directly).
+
+    Subclasses get ``fit``, ``predict``, ``fit_predict``, ``transform``, ``fit_transform``, ``score``
+    and ``get_feature_names_out``. Training runs on ``device``; inference runs in float64 on the CPU
+    when the model was trained on the CPU (so results do not depend on how rows are batched), and in
+    float32 on the GPU otherwise.
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _inference_modules(self) -> tuple[str, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _validate_input(self, X, reset: bool) -> np.ndarray:
+        """Validate ``X`` into a 2-D float array (subclasses may accept other layouts first)."""
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=2 if reset else 1
+        )
+
+    def _check_n_samples(self, n_samples: int) -> None:
+        """Subclasses may require more samples (e.g. one batch per cluster)."""
+        if self.n_clusters > n_samples:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} must be <= n_samples={n_samples}: cannot form more clusters "
+                "than there are samples."
+            )
+
+    # ------------------------------------------------------------------ scikit-learn API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the network on ``X`` and cluster it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_input(X, reset=True)
+        self._check_n_samples(X.shape[0])
+        self.device_ = resolve_device(self.device)
+        ctx = make_fit_context(self.random_state, self.device_)
+        self.history_ = []
+        self.interrupted_ = False
+        Xt = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32).to(self.device_)
+        try:
+            self._fit_torch(Xt, ctx)
+        except TrainingInterrupted as exc:
+            self.interrupted_ = True
+            warnings.warn(f"{exc}; the estimator keeps the weights reached so far.", RuntimeWarning, stacklevel=2)
+        for name in self._inference_modules():
+            obj = getattr(self, name)
+            if isinstance(obj, torch.nn.Module):
+                obj.eval()
+        self._label_map_ = None
+        _, raw = self._run_inference(X)
+        used = np.unique(raw)
+        label_map = np.full(self._n_raw_clusters(), -1, dtype=np.int64)
+        label_map[used] = np.arange(used.size)
+        unused = np.setdiff1d(np.arange(label_map.size), used)
+        label_map[unused] = np.arange(used.size, label_map.size)
+        self._label_map_ = label_map
+        self.labels_ = label_map[raw]
+        return self
+
+    def _n_raw_clusters(self) -> int:
+        return int(self.n_clusters)
+
+    def predict(self, X):
+        """Assign each sample to a cluster.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, same features as in ``fit``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster ids in ``0 .. n_clusters - 1``, numbered consistently with ``labels_``.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._label_map_[self._run_inference(X)[1]]
+
+    def transform(self, X):
+        """Embed ``X`` in the space the method clusters in.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to embed.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The embedding, in the input's float dtype.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._run_inference(X)[0]
+
+    def score(self, X, y=None):
+        """Label-free quality score: silhouette of ``predict(X)`` in the ``transform(X)`` embedding.
+
+        Higher is better, in ``[-1, 1]`` (``-1`` when fewer than two clusters are used), so
+        ``GridSearchCV`` can use it without labels. See :func:`skdeepclust.metrics.silhouette_scorer`
+        for the limits of such a comparison.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        emb, raw = self._run_inference(X)
+        return embedding_silhouette(emb, raw)
+
+    @property
+    def _n_features_out(self) -> int:
+        return int(self.n_features_out_)
+
+    # ------------------------------------------------------------------ inference
+    def _inference_device_dtype(self) -> tuple[torch.device, torch.dtype]:
+        if self.device_.type == "cuda" and torch.cuda.is_available():
+            return self.device_, torch.float32
+        return torch.device("cpu"), torch.float64
+
+    def _run_inference(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        device, dtype = self._inference_device_dtype()
+        mods = {}
+        for name in self._inference_modules():
+            obj = getattr(self, name)
+            if isinstance(obj, torch.nn.Module):
+                obj = copy.deepcopy(obj).to(device=device, dtype=dtype).eval()
+            elif isinstance(obj, torch.Tensor):
+                obj = obj.to(device=device, dtype=dtype if obj.is_floating_point() else obj.dtype)
+            mods[name] = obj
+        embs, labels = [], []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], _INFER_BATCH):
+                xb = torch.as_tensor(np.ascontiguousarray(X[start : start + _INFER_BATCH])).to(device, dtype)
+                emb, raw = self._infer(mods, xb)
+                embs.append(emb.cpu().numpy())
+                labels.append(raw.cpu().numpy())
+        out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        return np.concatenate(embs).astype(out_dtype, copy=False), np.concatenate(labels).astype(np.int64)
+
+    # ------------------------------------------------------------------ pickling across devices
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state)
+        for key, value in state.items():
+            if isinstance(value, torch.nn.Module | torch.Tensor):
+                state[key] = copy.deepcopy(value).cpu() if _on_gpu(value) else value
+        return state
+
+    def __setstate__(self, state):
+        device = state.get("device_")
+        if isinstance(device, torch.device) and device.type == "cuda":
+            if torch.cuda.is_available():
+                for key, value in state.items():
+                    if isinstance(value, torch.nn.Module | torch.Tensor):
+                        state[key] = value.to(device)
+            else:
+                warnings.warn(
+                    "This estimator was fitted on CUDA but CUDA is not available; it was loaded on the CPU.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                state["device_"] = torch.device("cpu")
+        super().__setstate__(state)
+
+
+def _on_gpu(obj) -> bool:
+    if isinstance(obj, torch.Tensor):
+        return obj.device.type != "cpu"
+    return any(p.device.type != "cpu" for p in obj.parameters()) or any(
+        b.device.type != "cpu" for b in obj.buffers()
+    )

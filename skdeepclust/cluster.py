@@ -1,0 +1,206 @@
+"""K-means in PyTorch (k-means++ init, batched, on device) and Hungarian label alignment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+
+__all__ = ["KMeansResult", "align_labels", "contingency_matrix", "kmeans", "match_labels"]
+
+
+@dataclass
+class KMeansResult:
+    """Output of :func:`kmeans`.
+
+    Attributes
+    ----------
+    centers : torch.Tensor of shape (K, d)
+    labels : torch.Tensor of shape (n,)
+    inertia : float
+        Sum of squared distances of samples to their centre.
+    n_iter : int
+        Lloyd iterations of the best run.
+    """
+
+    centers: torch.Tensor
+    labels: torch.Tensor
+    inertia: float
+    n_iter: int
+
+
+def _sq_dists(x: torch.Tensor, c: torch.Tensor, x_sq: torch.Tensor) -> torch.Tensor:
+    return (x_sq[:, None] - 2.0 * (x @ c.T) + (c * c).sum(1)[None, :]).clamp_min_(0.0)
+
+
+def _kmeans_plusplus(x: torch.Tensor, k: int, x_sq: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Greedy k-means++ seeding (2 + log k candidates per step, as scikit-learn)."""
+    n = x.shape[0]
+    n_trials = 2 + int(np.log(k))
+    first = torch.randint(n, (1,), generator=gen, device=gen.device).to(x.device)
+    centers = [x[first]]
+    closest = _sq_dists(x, centers[0], x_sq)[:, 0]
+    for _ in range(1, k):
+        total = closest.sum()
+        if total <= 0:  # fewer distinct points than clusters: pick uniformly
+            probs = torch.full_like(closest, 1.0 / n)
+        else:
+            probs = closest / total
+        cand = torch.multinomial(probs.to(gen.device), n_trials, replacement=True, generator=gen).to(x.device)
+        d_cand = torch.minimum(closest[None, :], _sq_dists(x, x[cand], x_sq).T)
+        best = int(torch.argmin(d_cand.sum(1)))
+        closest = d_cand[best]
+        centers.append(x[cand[best]][None])
+    return torch.cat(centers, dim=0)
+
+
+def kmeans(
+    x: torch.Tensor,
+    n_clusters: int,
+    *,
+    n_init: int = 10,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    generator: torch.Generator | None = None,
+) -> KMeansResult:
+    """Lloyd's k-means with k-means++ seeding, computed in torch on ``x``'s device.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, d)
+        Data (any float dtype; computed in float32, or float64 if ``x`` is float64).
+    n_clusters : int
+        Number of clusters ``K`` (``1 <= K <= n``).
+    n_init : int, default=10
+        Independent seedings; the run with the lowest inertia is kept.
+    max_iter : int, default=300
+        Maximum Lloyd iterations per run.
+    tol : float, default=1e-4
+        Convergence threshold on the total squared centre shift, relative to the mean per-feature
+        variance of ``x`` (scikit-learn's convention).
+    generator : torch.Generator, optional
+        Source of randomness (on the CPU or on ``x``'s device). ``None`` uses a fresh unseeded one.
+
+    Returns
+    -------
+    KMeansResult
+        Best centres, labels, inertia and iteration count. Empty clusters are re-seeded with the
+        point farthest from its centre, so every cluster has at least one member when ``n >= K``.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"kmeans expects a 2-D tensor, got shape {tuple(x.shape)}.")
+    n = x.shape[0]
+    if not 1 <= n_clusters <= n:
+        raise ValueError(f"n_clusters={n_clusters} must be between 1 and n_samples={n}.")
+    if generator is None:
+        generator = torch.Generator(device="cpu")
+        generator.seed()
+    if x.dtype not in (torch.float32, torch.float64):
+        x = x.float()
+    x_sq = (x * x).sum(1)
+    tol_abs = tol * float(x.var(dim=0).mean()) if n > 1 else 0.0
+    best: KMeansResult | None = None
+    for _ in range(n_init):
+        centers = _kmeans_plusplus(x, n_clusters, x_sq, generator)
+        n_iter = 0
+        for n_iter in range(1, max_iter + 1):  # noqa: B007
+            d = _sq_dists(x, centers, x_sq)
+            labels = d.argmin(1)
+            counts = torch.bincount(labels, minlength=n_clusters)
+            new = torch.zeros_like(centers).index_add_(0, labels, x)
+            empty = counts == 0
+            if bool(empty.any()):
+                far = d.gather(1, labels[:, None])[:, 0].topk(int(empty.sum())).indices
+                new[empty] = x[far]
+                counts = counts.clone()
+                counts[empty] = 1
+            new = new / counts[:, None].to(x.dtype)
+            shift = float(((new - centers) ** 2).sum())
+            centers = new
+            if shift <= tol_abs:
+                break
+        d = _sq_dists(x, centers, x_sq)
+        mind, labels = d.min(1)
+        inertia = float(mind.sum())
+        if best is None or inertia < best.inertia:
+            best = KMeansResult(centers=centers, labels=labels, inertia=inertia, n_iter=n_iter)
+    assert best is not None
+    return best
+
+
+def contingency_matrix(labels_a, labels_b, n_a: int | None = None, n_b: int | None = None) -> np.ndarray:
+    """Counts ``W[i, j] = #{samples with labels_a == i and labels_b == j}``.
+
+    Parameters
+    ----------
+    labels_a, labels_b : array-like of int of shape (n,)
+        Non-negative integer labels.
+    n_a, n_b : int, optional
+        Number of rows/columns (defaults: max label + 1).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_a, n_b)
+    """
+    a = np.asarray(labels_a, dtype=np.int64).ravel()
+    b = np.asarray(labels_b, dtype=np.int64).ravel()
+    n_a = int(a.max()) + 1 if n_a is None else n_a
+    n_b = int(b.max()) + 1 if n_b is None else n_b
+    w = np.zeros((n_a, n_b), dtype=np.int64)
+    np.add.at(w, (a, b), 1)
+    return w
+
+
+def match_labels(labels, reference, n_clusters: int | None = None) -> np.ndarray:
+    """Hungarian matching of one labelling to another.
+
+    Parameters
+    ----------
+    labels : array-like of int of shape (n,)
+        Labels to rename.
+    reference : array-like of int of shape (n,)
+        Labels to agree with.
+    n_clusters : int, optional
+        Size of the (square) label space; defaults to the largest label + 1 of either input.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_clusters,)
+        ``mapping[j]`` is the reference id that label ``j`` is renamed to; the mapping is a
+        permutation maximising the number of samples on which the two labellings agree.
+    """
+    a = np.asarray(labels, dtype=np.int64).ravel()
+    r = np.asarray(reference, dtype=np.int64).ravel()
+    if n_clusters is None:
+        n_clusters = int(max(a.max(), r.max())) + 1
+    w = contingency_matrix(r, a, n_clusters, n_clusters)
+    ref_ids, lab_ids = linear_sum_assignment(w, maximize=True)
+    mapping = np.empty(n_clusters, dtype=np.int64)
+    mapping[lab_ids] = ref_ids
+    return mapping
+
+
+def align_labels(labels, reference, n_clusters: int | None = None):
+    """Rename ``labels`` so that they agree as much as possible with ``reference`` (Hungarian).
+
+    Parameters
+    ----------
+    labels : numpy.ndarray or torch.Tensor of int of shape (n,)
+        Labels to rename.
+    reference : numpy.ndarray or torch.Tensor of int of shape (n,)
+        Labels to agree with.
+    n_clusters : int, optional
+        Size of the label space.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        Renamed labels, of the same type (and device) as ``labels``.
+    """
+    if isinstance(labels, torch.Tensor):
+        mapping = match_labels(labels.cpu().numpy(), torch.as_tensor(reference).cpu().numpy(), n_clusters)
+        return torch.as_tensor(mapping, device=labels.device)[labels.long()]
+    labels = np.asarray(labels, dtype=np.int64)
+    return match_labels(labels, reference, n_clusters)[labels]

@@ -1,0 +1,229 @@
+"""Multi-view input helpers: stacking views into one array, and a per-view scaler.
+
+scikit-learn tooling treats a Python list as a list of samples, so the canonical multi-view input is
+one 2-D array whose columns are the views side by side, plus the column count of each view
+(``view_sizes``). :func:`stack_views` builds it from a list of views; :class:`ViewScaler` scales each
+view inside a ``Pipeline``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+__all__ = ["ViewScaler", "check_view_sizes", "is_view_list", "split_views", "stack_views"]
+
+
+def is_view_list(X) -> bool:
+    """Whether ``X`` is a list/tuple of 2-D arrays (views), rather than one 2-D array or a list of rows.
+
+    Parameters
+    ----------
+    X : object
+        Candidate input.
+
+    Returns
+    -------
+    bool
+    """
+    return isinstance(X, list | tuple) and len(X) > 0 and all(np.ndim(v) == 2 for v in X)
+
+
+def stack_views(views) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Stack a list of views column-wise into one array.
+
+    Parameters
+    ----------
+    views : list of array-like of shape (n_samples, n_features_v)
+        Views of the same samples, in the same row order.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, sum of n_features_v)
+        The views side by side (float64, or float32 if every view is float32).
+    view_sizes : tuple of int
+        Column count of each view, to pass as ``view_sizes``.
+
+    Raises
+    ------
+    ValueError
+        If the list is empty, a view is not 2-D, or the views have different row counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepclust.multiview import stack_views
+    >>> X, sizes = stack_views([np.zeros((5, 3)), np.ones((5, 2))])
+    >>> X.shape, sizes
+    ((5, 5), (3, 2))
+    """
+    if not isinstance(views, list | tuple):
+        raise TypeError(f"views must be a list of 2-D arrays, got {type(views).__name__}.")
+    if len(views) == 0:
+        raise ValueError("views is an empty list: pass at least one 2-D array.")
+    arrays = []
+    for i, v in enumerate(views):
+        if np.ndim(v) != 2:
+            raise ValueError(f"View {i} must be a 2-D array (n_samples, n_features), got {np.ndim(v)} dimension(s).")
+        arrays.append(
+            check_array(v, dtype=[np.float64, np.float32], ensure_min_samples=1, input_name=f"view {i}")
+        )
+    rows = [a.shape[0] for a in arrays]
+    if len(set(rows)) != 1:
+        raise ValueError(f"All views must have the same number of rows (samples); got row counts {rows}.")
+    dtype = np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
+    return np.hstack([a.astype(dtype, copy=False) for a in arrays]), tuple(a.shape[1] for a in arrays)
+
+
+def check_view_sizes(view_sizes, n_features: int) -> tuple[int, ...]:
+    """Validate ``view_sizes`` against a column count; ``None`` means one view of all columns.
+
+    Parameters
+    ----------
+    view_sizes : sequence of int or None
+        Column count per view.
+    n_features : int
+        Columns of the stacked array.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or the sizes do not add up to ``n_features``.
+    """
+    if view_sizes is None:
+        return (int(n_features),)
+    sizes = tuple(view_sizes)
+    if len(sizes) == 0 or not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(f"view_sizes must be a non-empty sequence of positive integers, got {view_sizes!r}.")
+    if sum(sizes) != n_features:
+        raise ValueError(
+            f"view_sizes {list(sizes)} add up to {sum(sizes)} columns but X has {n_features} features."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def split_views(X, view_sizes) -> list:
+    """Split a stacked array (NumPy or torch) back into its views (column slices, no copy).
+
+    Parameters
+    ----------
+    X : ndarray or torch.Tensor of shape (n_samples, sum(view_sizes))
+        Stacked views.
+    view_sizes : sequence of int
+        Column count per view.
+
+    Returns
+    -------
+    list
+        One column block per view.
+    """
+    bounds = np.cumsum([0, *view_sizes])
+    return [X[:, int(a) : int(b)] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _view_scale_params(X: np.ndarray, view_sizes, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column ``(offset, scale)`` so that ``(X - offset) / scale`` is the scaled data."""
+    offsets, scales = [], []
+    for v in split_views(X, view_sizes):
+        if method == "minmax":
+            lo, span = v.min(axis=0), v.max(axis=0) - v.min(axis=0)
+        elif method == "view-minmax":
+            lo = np.full(v.shape[1], v.min())
+            span = np.full(v.shape[1], v.max() - v.min())
+        else:  # standard
+            lo, span = v.mean(axis=0), v.std(axis=0)
+        offsets.append(lo)
+        scales.append(np.where(span > 0, span, 1.0))
+    return np.concatenate(offsets), np.concatenate(scales)
+
+
+class ViewScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale each view of a stacked multi-view array.
+
+    Three schemes, applied view by view:
+
+    - ``"minmax"``: every feature to ``[0, 1]`` (what the DistilMVC/MFLVC loaders do for most views);
+    - ``"view-minmax"``: the whole view block by its global min and max, keeping the relative scale of
+      the features inside a view (the Caltech101 loaders); scikit-learn has no such block scaler;
+    - ``"standard"``: every feature to zero mean, unit variance.
+
+    Constant features are left centred but not divided.
+
+    Parameters
+    ----------
+    view_sizes : sequence of int, default=None
+        Column count per view; ``None`` treats all columns as one view.
+    method : {"minmax", "view-minmax", "standard"}, default="minmax"
+        Scaling scheme.
+
+    Attributes
+    ----------
+    offset_ : ndarray of shape (n_features,)
+        Subtracted from each column.
+    scale_ : ndarray of shape (n_features,)
+        Each column is divided by this after the offset.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepclust.multiview import ViewScaler
+    >>> X = np.array([[0.0, 10.0, 1.0], [2.0, 30.0, 3.0]])
+    >>> ViewScaler(view_sizes=(2, 1), method="view-minmax").fit_transform(X)
+    array([[0.  , 0.33333333, 0.  ],
+           [0.06666667, 1.  , 1.  ]])
+    """
+
+    _parameter_constraints: dict = {
+        "view_sizes": [None, "array-like"],
+        "method": [StrOptions({"minmax", "view-minmax", "standard"})],
+    }
+
+    def __init__(self, view_sizes=None, method: str = "minmax"):
+        self.view_sizes = view_sizes
+        self.method = method
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the per-column offsets and scales.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Stacked views.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        sizes = check_view_sizes(self.view_sizes, X.shape[1])
+        self.offset_, self.scale_ = _view_scale_params(X, sizes, self.method)
+        return self
+
+    def transform(self, X):
+        """Scale ``X`` with the fitted parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Stacked views.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], copy=True)
+        return ((X - self.offset_) / self.scale_).astype(X.dtype, copy=False)

@@ -1,0 +1,14 @@
+"""Reusable network modules: MLP and convolutional encoders/decoders, projection and cluster heads."""
+
+from .encoders import MLP, Autoencoder, ConvDecoder, ConvEncoder, make_autoencoder
+from .heads import ClusterHead, ProjectionHead
+
+__all__ = [
+    "MLP",
+    "Autoencoder",
+    "ClusterHead",
+    "ConvDecoder",
+    "ConvEncoder",
+    "ProjectionHead",
+    "make_autoencoder",
+]

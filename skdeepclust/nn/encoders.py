@@ -1,0 +1,197 @@
+"""MLP and small convolutional encoders/decoders.
+
+Images are given to the estimators as flattened rows plus ``image_shape=(C, H, W)``; the conv modules
+here take and return flattened rows too, so every encoder has the same ``(n, d) -> (n, latent)``
+interface and a method never needs to know which kind it has.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "Autoencoder", "ConvDecoder", "ConvEncoder", "make_autoencoder"]
+
+_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
+
+
+def _activation(name: str) -> nn.Module:
+    try:
+        return _ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(f"Unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}.") from None
+
+
+class MLP(nn.Sequential):
+    """Fully connected network ``dims[0] -> dims[1] -> ... -> dims[-1]``.
+
+    Every layer but the last is followed by (optional batch norm and) the activation; the output is
+    linear.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Layer widths, input first, at least two.
+    activation : str, default="relu"
+        One of ``"relu"``, ``"leaky_relu"``, ``"gelu"``, ``"tanh"``.
+    batchnorm : bool, default=False
+        Insert ``BatchNorm1d`` before each hidden activation.
+    """
+
+    def __init__(self, dims, activation: str = "relu", batchnorm: bool = False):
+        dims = [int(d) for d in dims]
+        if len(dims) < 2:
+            raise ValueError(f"An MLP needs at least an input and an output width, got {dims}.")
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+            layers.append(nn.Linear(a, b))
+            if i < len(dims) - 2:
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(b))
+                layers.append(_activation(activation))
+        super().__init__(*layers)
+        self.in_dim, self.out_dim = dims[0], dims[-1]
+
+
+class ConvEncoder(nn.Module):
+    """Small convolutional encoder for flattened images.
+
+    ``n_blocks`` blocks of ``Conv3x3 -> BatchNorm -> ReLU`` with stride 2 (channels doubling from
+    ``base_channels``), global average pooling and a linear layer to ``latent_dim``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(C, H, W)`` of the flattened rows.
+    latent_dim : int
+        Output width.
+    base_channels : int, default=32
+        Channels of the first block.
+    n_blocks : int, default=3
+        Number of stride-2 blocks.
+    """
+
+    def __init__(self, image_shape, latent_dim: int, base_channels: int = 32, n_blocks: int = 3):
+        super().__init__()
+        c, h, w = (int(s) for s in image_shape)
+        self.image_shape = (c, h, w)
+        layers: list[nn.Module] = []
+        ch_in = c
+        for i in range(n_blocks):
+            ch_out = base_channels * 2**i
+            layers += [nn.Conv2d(ch_in, ch_out, 3, stride=2, padding=1), nn.BatchNorm2d(ch_out), nn.ReLU()]
+            ch_in = ch_out
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(ch_in, latent_dim)
+        self.in_dim, self.out_dim = c * h * w, latent_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        x = x.reshape(x.shape[0], *self.image_shape)
+        return self.fc(self.features(x).mean(dim=(2, 3)))
+
+
+class ConvDecoder(nn.Module):
+    """Transposed-convolution decoder mirroring :class:`ConvEncoder`; returns flattened images.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(C, H, W)`` of the reconstructed images.
+    latent_dim : int
+        Input width.
+    base_channels : int, default=32
+        Channels of the last block (the first block has ``base_channels * 2**(n_blocks-1)``).
+    n_blocks : int, default=3
+        Number of stride-2 upsampling blocks.
+    """
+
+    def __init__(self, image_shape, latent_dim: int, base_channels: int = 32, n_blocks: int = 3):
+        super().__init__()
+        c, h, w = (int(s) for s in image_shape)
+        self.image_shape = (c, h, w)
+        self.h0, self.w0 = math.ceil(h / 2**n_blocks), math.ceil(w / 2**n_blocks)
+        self.ch0 = base_channels * 2 ** (n_blocks - 1)
+        self.fc = nn.Linear(latent_dim, self.ch0 * self.h0 * self.w0)
+        layers: list[nn.Module] = [nn.ReLU()]
+        ch_in = self.ch0
+        for i in reversed(range(n_blocks - 1)):
+            ch_out = base_channels * 2**i
+            layers += [
+                nn.ConvTranspose2d(ch_in, ch_out, 4, stride=2, padding=1),
+                nn.BatchNorm2d(ch_out),
+                nn.ReLU(),
+            ]
+            ch_in = ch_out
+        layers.append(nn.ConvTranspose2d(ch_in, c, 4, stride=2, padding=1))
+        self.net = nn.Sequential(*layers)
+        self.in_dim, self.out_dim = latent_dim, c * h * w
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        x = self.fc(z).reshape(z.shape[0], self.ch0, self.h0, self.w0)
+        x = self.net(x)
+        c, h, w = self.image_shape
+        return x[:, :, :h, :w].reshape(z.shape[0], c * h * w)
+
+
+class Autoencoder(nn.Module):
+    """An encoder/decoder pair; ``forward`` returns ``(latent, reconstruction)``.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps ``(n, d)`` to ``(n, latent)``.
+    decoder : torch.nn.Module
+        Maps ``(n, latent)`` back to ``(n, d)``.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: D102
+        z = self.encoder(x)
+        return z, self.decoder(z)
+
+
+def make_autoencoder(
+    in_dim: int,
+    hidden_dims: tuple[int, ...],
+    latent_dim: int,
+    *,
+    image_shape: tuple[int, int, int] | None = None,
+    activation: str = "relu",
+    batchnorm: bool = False,
+) -> Autoencoder:
+    """Build an MLP autoencoder (mirrored widths) or, with ``image_shape``, a conv autoencoder.
+
+    Parameters
+    ----------
+    in_dim : int
+        Input width (``C*H*W`` for images).
+    hidden_dims : tuple of int
+        MLP hidden widths of the encoder (the decoder mirrors them). For images, ``hidden_dims[0]``
+        is the conv base width and ``len(hidden_dims)`` the number of blocks.
+    latent_dim : int
+        Latent width.
+    image_shape : tuple of int, optional
+        ``(C, H, W)``; selects the convolutional autoencoder.
+    activation : str, default="relu"
+        MLP activation.
+    batchnorm : bool, default=False
+        MLP batch normalisation.
+
+    Returns
+    -------
+    Autoencoder
+    """
+    if image_shape is not None:
+        base, blocks = int(hidden_dims[0]) if hidden_dims else 32, max(1, len(hidden_dims))
+        return Autoencoder(
+            ConvEncoder(image_shape, latent_dim, base, blocks), ConvDecoder(image_shape, latent_dim, base, blocks)
+        )
+    enc = MLP((in_dim, *hidden_dims, latent_dim), activation=activation, batchnorm=batchnorm)
+    dec = MLP((latent_dim, *reversed(hidden_dims), in_dim), activation=activation, batchnorm=batchnorm)
+    return Autoencoder(enc, dec)

@@ -1,0 +1,251 @@
+"""The one training loop every estimator uses.
+
+Data stay as tensors on the device; an epoch is a shuffled permutation of sample indices cut into
+batches, each passed to a method-supplied ``step`` function that returns its loss terms. The loop owns
+everything else: optimizer steps, bfloat16 autocast on CUDA, gradient clipping, non-finite loss
+detection (with the last good weights restored), per-epoch history, a progress line, callbacks
+(EMA teachers, pseudo-label refreshes) and clean stopping on ``KeyboardInterrupt``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from ._utils import FitContext
+
+__all__ = ["Callback", "EMAUpdate", "NonFiniteLossError", "TrainingInterrupted", "train_stage"]
+
+StepFn = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised when a loss becomes NaN or infinite; the modules hold the last good weights."""
+
+
+class TrainingInterrupted(Exception):
+    """Raised by :func:`train_stage` after a ``KeyboardInterrupt`` (the model stays usable)."""
+
+
+class Callback:
+    """Hook into :func:`train_stage`; override any method.
+
+    Methods receive the zero-based epoch index (and the global step within the stage for
+    ``on_batch_end``).
+    """
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Run before the first batch of ``epoch``."""
+
+    def on_batch_end(self, epoch: int, step: int, n_steps: int) -> None:
+        """Run after each optimizer step (``step`` is 1-based and global within the stage)."""
+
+    def on_epoch_end(self, epoch: int, record: dict) -> None:
+        """Run after the last batch of ``epoch``; ``record`` is the history row (may be extended)."""
+
+
+class EMAUpdate(Callback):
+    """Exponential moving average of a student module into a teacher after each step.
+
+    ``teacher <- tau * teacher + (1 - tau) * student``, with ``tau`` given per step by ``momentum``.
+
+    Parameters
+    ----------
+    teacher, student : torch.nn.Module
+        Modules of identical structure.
+    momentum : callable
+        ``momentum(epoch, batch, step, n_steps) -> tau``.
+    """
+
+    def __init__(self, teacher: nn.Module, student: nn.Module, momentum: Callable[..., float]):
+        self.teacher = teacher
+        self.student = student
+        self.momentum = momentum
+        self._batch = 0
+
+    def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
+        self._batch = 0
+
+    def on_batch_end(self, epoch: int, step: int, n_steps: int) -> None:  # noqa: D102
+        tau = self.momentum(epoch, self._batch, step, n_steps)
+        self._batch += 1
+        with torch.no_grad():
+            t = list(self.teacher.parameters())
+            s = list(self.student.parameters())
+            torch._foreach_lerp_(t, s, 1.0 - tau)
+
+
+class _Progress:
+    """A one-line text progress bar on stderr (no dependency)."""
+
+    def __init__(self, desc: str, n_epochs: int, enabled: bool):
+        self.desc, self.n_epochs, self.enabled = desc, n_epochs, enabled
+        self.t0 = time.perf_counter()
+
+    def update(self, epoch: int, record: dict) -> None:
+        if not self.enabled:
+            return
+        done = epoch + 1
+        width = 20
+        bar = "#" * (width * done // self.n_epochs) + "-" * (width - width * done // self.n_epochs)
+        terms = " ".join(
+            f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch", "seconds", "steps")
+        )
+        elapsed = time.perf_counter() - self.t0
+        end = "\n" if done == self.n_epochs else ""
+        sys.stderr.write(f"\r{self.desc} [{bar}] {done}/{self.n_epochs} {terms} ({elapsed:.1f}s)   {end}")
+        sys.stderr.flush()
+
+
+def _batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: FitContext):
+    order = torch.randperm(n, generator=ctx.generator) if shuffle else torch.arange(n)
+    order = order.to(ctx.device)
+    n_full = n // batch_size
+    stop = n_full * batch_size if (drop_last and n_full > 0) else n
+    return [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
+
+
+def train_stage(
+    step: StepFn,
+    *,
+    n_samples: int,
+    n_epochs: int,
+    batch_size: int,
+    optimizer: torch.optim.Optimizer,
+    ctx: FitContext,
+    history: list[dict],
+    stage: str,
+    modules: Sequence[nn.Module],
+    drop_last: bool = True,
+    shuffle: bool = True,
+    clip_grad_norm: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    verbose: int = 0,
+) -> None:
+    """Run ``n_epochs`` epochs of mini-batch training.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(indices) -> {"term": tensor, ...}`` computes the loss terms of one batch given the
+        batch's sample indices (a tensor on ``ctx.device``). The terms are summed into the total loss
+        ``loss`` unless the dict already holds a ``"loss"`` entry. It runs under autocast on CUDA.
+    n_samples : int
+        Number of samples indexed by ``step``.
+    n_epochs : int
+        Epochs to run (0 does nothing).
+    batch_size : int
+        Batch size; clamped to ``n_samples``.
+    optimizer : torch.optim.Optimizer
+        Optimizer over the trained parameters.
+    ctx : FitContext
+        Device, generators and AMP flag of the fit.
+    history : list of dict
+        One record per epoch is appended: ``stage``, ``epoch``, the mean of each loss term over the
+        epoch's batches, ``steps`` and ``seconds``.
+    stage : str
+        Name of the stage in the history and the progress bar.
+    modules : sequence of torch.nn.Module
+        Modules set to train mode during the stage and restored on a non-finite loss.
+    drop_last : bool, default=True
+        Drop the last incomplete batch (unless it is the only batch).
+    shuffle : bool, default=True
+        Shuffle the samples each epoch.
+    clip_grad_norm : float, optional
+        Clip the global gradient norm of the optimized parameters.
+    callbacks : sequence of Callback
+        Hooks, called in order.
+    verbose : int, default=0
+        ``>= 1`` prints a progress bar with the current losses to stderr.
+
+    Raises
+    ------
+    NonFiniteLossError
+        When a loss term is NaN/inf; the modules are restored to the weights they had at the start of
+        that epoch.
+    TrainingInterrupted
+        On ``KeyboardInterrupt``; the current weights are kept and the history has the completed
+        epochs.
+    """
+    if n_epochs <= 0:
+        return
+    batch_size = max(1, min(batch_size, n_samples))
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    progress = _Progress(stage, n_epochs, verbose >= 1)
+    n_steps = n_epochs * len(_batches(n_samples, batch_size, drop_last, False, ctx))
+    global_step = 0
+    for m in modules:
+        m.train()
+    try:
+        for epoch in range(n_epochs):
+            t0 = time.perf_counter()
+            snapshot = [copy.deepcopy(m.state_dict()) for m in modules]
+            opt_snapshot = copy.deepcopy(optimizer.state_dict())
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+            sums: dict[str, torch.Tensor] = {}
+            batches = _batches(n_samples, batch_size, drop_last, shuffle, ctx)
+            for b, idx in enumerate(batches):
+                optimizer.zero_grad(set_to_none=True)
+                with ctx.autocast():
+                    terms = step(idx)
+                loss = terms["loss"] if "loss" in terms else sum(terms.values())
+                if not bool(torch.isfinite(loss)):
+                    for m, state in zip(modules, snapshot, strict=True):
+                        m.load_state_dict(state)
+                    optimizer.load_state_dict(opt_snapshot)
+                    detail = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
+                    raise NonFiniteLossError(
+                        f"Non-finite loss in stage {stage!r}, epoch {epoch + 1}, batch {b + 1} ({detail}). "
+                        f"The weights were restored to those at the start of that epoch. "
+                        "Try a lower learning rate or scaling the input features."
+                    )
+                loss.backward()
+                if clip_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
+                optimizer.step()
+                global_step += 1
+                for cb in callbacks:
+                    cb.on_batch_end(epoch, global_step, n_steps)
+                for k, v in terms.items():
+                    sums[k] = sums.get(k, 0.0) + v.detach().float()
+                if "loss" not in terms:
+                    sums["loss"] = sums.get("loss", 0.0) + loss.detach().float()
+            record: dict = {"stage": stage, "epoch": epoch + 1}
+            record.update({k: float(v) / len(batches) for k, v in sums.items()})
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, record)
+            record["steps"] = len(batches)
+            record["seconds"] = time.perf_counter() - t0
+            history.append(record)
+            progress.update(epoch, record)
+    except KeyboardInterrupt as exc:
+        if verbose:
+            sys.stderr.write("\n")
+        raise TrainingInterrupted(f"training interrupted during stage {stage!r}") from exc
+
+
+def cosine_momentum(step: int, total: int, base: float) -> float:
+    """BYOL's cosine EMA momentum ``1 - (1 - base) (cos(pi step / total) + 1) / 2``.
+
+    Parameters
+    ----------
+    step : int
+        Current step.
+    total : int
+        Step at which the momentum reaches 1.
+    base : float
+        Momentum at step 0.
+
+    Returns
+    -------
+    float
+        The momentum ``tau`` for this step.
+    """
+    return 1.0 - (1.0 - base) * (math.cos(math.pi * step / total) + 1.0) / 2.0
