@@ -119,6 +119,12 @@ class DistilMVC(BaseDeepClusterer):
         ``"official"`` reproduces the reference code's momentum index ``k = epoch + batch + 1`` with
         period ``n_epochs_contrastive + 1`` (the momentum oscillates within an epoch); ``"cosine"`` is
         BYOL's schedule over the global step, rising from ``ema_base`` to 1.
+    distill_alignment : {"view", "consensus"}, default="view"
+        What each view's pseudo-labels are Hungarian-aligned to at every distillation step: ``"view"``
+        (the reference code) aligns them to that view's own student predictions; ``"consensus"``
+        aligns every view to the view-averaged prediction, so the views' targets always use the same
+        cluster ids (useful when a view's student leaves a cluster empty, where per-view alignment
+        can give the views different ids for the same group).
     kmeans_n_init : int, default=100
         k-means restarts for the pseudo-labels (per view).
     scaling : {"minmax", "none"}, default="minmax"
@@ -225,6 +231,7 @@ class DistilMVC(BaseDeepClusterer):
         "label_smoothing": [Interval(Real, 0, 1, closed="both")],
         "ema_base": [Interval(Real, 0, 1, closed="both")],
         "ema_schedule": [StrOptions({"official", "cosine"})],
+        "distill_alignment": [StrOptions({"view", "consensus"})],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"minmax", "none"})],
         "augment_noise": [Interval(Real, 0, None, closed="left")],
@@ -254,6 +261,7 @@ class DistilMVC(BaseDeepClusterer):
         label_smoothing: float = 0.1,
         ema_base: float = 0.4,
         ema_schedule: str = "official",
+        distill_alignment: str = "view",
         kmeans_n_init: int = 100,
         scaling: str = "minmax",
         augment_noise: float = 0.1,
@@ -282,6 +290,7 @@ class DistilMVC(BaseDeepClusterer):
         self.label_smoothing = label_smoothing
         self.ema_base = ema_base
         self.ema_schedule = ema_schedule
+        self.distill_alignment = distill_alignment
         self.kmeans_n_init = kmeans_n_init
         self.scaling = scaling
         self.augment_noise = augment_noise
@@ -407,11 +416,14 @@ class DistilMVC(BaseDeepClusterer):
         eps, K = self.label_smoothing, self.n_clusters
 
         def distill_step(idx):
+            logits = [net.logits(net.encode(v, clean[v][idx])).float() for v in range(V)]
+            if self.distill_alignment == "consensus":
+                consensus = sum(torch.softmax(lg.detach(), 1) for lg in logits).argmax(1)
             loss = 0.0
             for v in range(V):
-                logits = net.logits(net.encode(v, clean[v][idx])).float()
-                target_ids = align_labels(pseudo[v][idx], logits.argmax(1), K)
-                loss = loss + kl_distillation(F.log_softmax(logits, 1), smoothed_one_hot(target_ids, K, eps))
+                ref = consensus if self.distill_alignment == "consensus" else logits[v].argmax(1)
+                target_ids = align_labels(pseudo[v][idx], ref, K)
+                loss = loss + kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(target_ids, K, eps))
             return {"distill": loss}
 
         train_stage(distill_step, n_epochs=self.n_epochs_distill, stage="distill",

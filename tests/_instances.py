@@ -1,0 +1,25 @@
+"""Small, fast estimator instances for the check suite and behaviour tests (not the user defaults)."""
+
+from skdeepclust import DistilMVC
+
+
+def small_distilmvc(**kw):
+    params = dict(
+        hidden_dims=(64,),
+        latent_dim=32,
+        head_hidden_dim=32,
+        feature_dim=16,
+        n_epochs_pretrain=10,
+        n_epochs_contrastive=50,
+        n_epochs_distill=100,
+        batch_size=32,
+        kmeans_n_init=3,
+        lr=1e-3,
+        device="cpu",
+        random_state=0,
+    )
+    params.update(kw)
+    return DistilMVC(**params)
+
+
+SMALL_ESTIMATORS = [small_distilmvc()]
