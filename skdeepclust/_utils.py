@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,21 +196,3 @@ def build_module(factory: Callable[[], nn.Module], generator: torch.Generator) -
         module = factory()
     module = module.to_empty(device="cpu")
     return init_module(module, generator)
-
-
-@contextlib.contextmanager
-def eval_mode(*modules: nn.Module) -> Iterator[None]:
-    """Put modules in eval mode and restore their previous mode afterwards."""
-    modes = [m.training for m in modules]
-    for m in modules:
-        m.eval()
-    try:
-        yield
-    finally:
-        for m, mode in zip(modules, modes, strict=True):
-            m.train(mode)
-
-
-def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
-    """Emit a warning attributed to the user's call site (two frames up)."""
-    warnings.warn(message, category, stacklevel=3)

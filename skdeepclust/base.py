@@ -103,7 +103,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         ctx = make_fit_context(self.random_state, self.device_)
         self.history_ = []
         self.interrupted_ = False
-        Xt = torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32).to(self.device_)
+        Xt = torch.tensor(X, dtype=torch.float32, device=self.device_)
         try:
             self._fit_torch(Xt, ctx)
         except TrainingInterrupted as exc:
@@ -207,7 +207,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         embs, labels = [], []
         with torch.no_grad():
             for start in range(0, X.shape[0], _INFER_BATCH):
-                xb = torch.as_tensor(np.ascontiguousarray(X[start : start + _INFER_BATCH])).to(device, dtype)
+                xb = torch.tensor(X[start : start + _INFER_BATCH], dtype=dtype, device=device)
                 emb, raw = self._infer(mods, xb)
                 embs.append(emb.cpu().numpy())
                 labels.append(raw.cpu().numpy())

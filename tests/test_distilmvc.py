@@ -1,0 +1,220 @@
+"""Behaviour of DistilMVC: multi-view input forms, sklearn tooling, devices, pickling, RNG, bad input."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skdeepclust import DistilMVC, ViewScaler, stack_views
+from skdeepclust.datasets import make_multiview_blobs
+from skdeepclust.metrics import clustering_accuracy, silhouette_scorer
+from skdeepclust.training import NonFiniteLossError
+
+from ._instances import small_distilmvc
+
+
+def blob_model(**kw):
+    """The small test instance with more steps: 120 samples are only a few batches per epoch."""
+    return small_distilmvc(n_clusters=3, batch_size=16, n_epochs_pretrain=30, **kw)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return make_multiview_blobs(120, n_clusters=3, view_sizes=(6, 4), random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    return blob_model().fit(blobs.views)
+
+
+def test_clusters_multiview_blobs(fitted, blobs):
+    # KMeans gets 1.0 here; the tiny test network trained for seconds reaches ~0.88 (chance: ~0.4)
+    assert clustering_accuracy(blobs.y, fitted.labels_) > 0.8
+    assert fitted.n_views_ == 2 and fitted.view_sizes_ == (6, 4)
+    assert fitted.pseudo_labels_.shape == (2, 120)
+    assert fitted.transform(blobs.views).shape == (120, 3)
+    np.testing.assert_allclose(fitted.transform(blobs.views).sum(1), 1.0, rtol=1e-6)
+
+
+def test_list_and_stacked_input_agree(fitted, blobs):
+    X, sizes = stack_views(blobs.views)
+    stacked = blob_model(view_sizes=sizes).fit(X)
+    np.testing.assert_array_equal(stacked.labels_, fitted.labels_)
+    np.testing.assert_array_equal(fitted.predict(X), fitted.predict(blobs.views))
+    np.testing.assert_array_equal(fitted.predict(blobs.views), fitted.labels_)
+
+
+def test_history_and_verbose(blobs, capsys):
+    est = small_distilmvc(n_clusters=3, n_epochs_pretrain=2, n_epochs_contrastive=3, n_epochs_distill=4, verbose=1)
+    est.fit(blobs.views)
+    stages = [r["stage"] for r in est.history_]
+    assert stages == ["pretrain"] * 2 + ["contrastive"] * 3 + ["distill"] * 4
+    assert {"instance", "cluster", "mi", "rec", "loss", "seconds"} <= set(est.history_[2])
+    assert all(r["seconds"] > 0 for r in est.history_)
+    err = capsys.readouterr().err
+    assert "contrastive" in err and "instance=" in err and "3/3" in err
+
+
+def test_same_seed_same_labels_and_global_rng_untouched(blobs):
+    torch_state = torch.random.get_rng_state().clone()
+    np_state = np.random.get_state()[1].copy()
+    a = small_distilmvc(n_clusters=3, random_state=7).fit_predict(blobs.views)
+    b = small_distilmvc(n_clusters=3, random_state=7).fit_predict(blobs.views)
+    np.testing.assert_array_equal(a, b)
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    assert np.array_equal(np_state, np.random.get_state()[1])
+
+
+def test_single_view_input_builds_augmented_views(blobs):
+    X, _ = stack_views(blobs.views)
+    est = small_distilmvc(n_clusters=3).fit(X)
+    assert est.n_views_ == 2 and est.view_sizes_ == (10,)
+    assert clustering_accuracy(blobs.y, est.labels_) > 0.8
+
+
+def test_pipeline_with_view_scaler(blobs):
+    X, sizes = stack_views(blobs.views)
+    X = X * np.r_[np.full(6, 1000.0), np.ones(4)]  # wildly different view scales
+    pipe = make_pipeline(ViewScaler(view_sizes=sizes), blob_model(view_sizes=sizes))
+    labels = pipe.fit_predict(X)
+    assert clustering_accuracy(blobs.y, labels) > 0.8
+    assert pipe.transform(X).shape == (120, 3)
+    assert list(pipe.get_feature_names_out()) == ["distilmvc0", "distilmvc1", "distilmvc2"]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_grid_search_without_labels(blobs, n_jobs):
+    X, sizes = stack_views(blobs.views)
+    est = small_distilmvc(n_clusters=3, view_sizes=sizes, n_epochs_distill=20)
+    grid = GridSearchCV(est, {"lr": [1e-3, 3e-3], "temperature_instance": [0.5, 1.0]}, cv=2, n_jobs=n_jobs)
+    grid.fit(X)
+    scores = grid.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores)) and np.all(scores >= -1) and np.all(scores <= 1)
+    assert grid.best_params_["lr"] in (1e-3, 3e-3)
+    scorer_scores = cross_val_score(est, X, cv=2, scoring=silhouette_scorer)
+    assert np.all(np.isfinite(scorer_scores))
+
+
+def test_clone_and_pickle_round_trip(fitted, blobs):
+    cloned = clone(fitted)
+    assert not hasattr(cloned, "labels_") and cloned.get_params() == fitted.get_params()
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(blobs.views), fitted.predict(blobs.views))
+    np.testing.assert_allclose(restored.transform(blobs.views), fitted.transform(blobs.views))
+
+
+def test_pickle_of_cuda_model_loads_on_cpu(fitted, blobs):
+    """Simulate a model fitted on CUDA: its state says cuda, the machine has none."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the CPU fallback path is exercised on CPU-only machines")
+    state = fitted.__getstate__()
+    state["device_"] = torch.device("cuda")
+    est = DistilMVC.__new__(DistilMVC)
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        est.__setstate__(state)
+    assert est.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(est.predict(blobs.views), fitted.labels_)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_fit_and_cpu_unpickle(blobs):
+    est = small_distilmvc(n_clusters=3, device="cuda").fit(blobs.views)
+    assert est.device_.type == "cuda"
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.predict(blobs.views), est.labels_)
+
+
+def test_keyboard_interrupt_keeps_model_usable(blobs, monkeypatch):
+    import skdeepclust.distilmvc as mod
+
+    calls = {"n": 0}
+    original = mod.train_stage
+
+    def interrupted(step, **kw):
+        calls["n"] += 1
+        if kw["stage"] == "contrastive":
+            return original(lambda idx: (_ for _ in ()).throw(KeyboardInterrupt), **kw)
+        return original(step, **kw)
+
+    monkeypatch.setattr(mod, "train_stage", interrupted)
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        est = small_distilmvc(n_clusters=3).fit(blobs.views)
+    assert est.interrupted_ and calls["n"] == 2
+    assert est.predict(blobs.views).shape == (120,)
+
+
+def test_non_finite_loss_is_clear_error(blobs):
+    with pytest.raises(NonFiniteLossError, match="Non-finite loss"):
+        small_distilmvc(n_clusters=3, lr=1e30).fit(blobs.views)
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_inputs(blobs, fitted):
+    v1, v2 = blobs.views
+    est = small_distilmvc(n_clusters=3)
+    bad = v1.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit([bad, v2])
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        est.fit([bad, v2])
+    with pytest.raises(ValueError, match="same number of rows"):
+        est.fit([v1, v2[:-1]])
+    with pytest.raises(ValueError, match="empty list"):
+        est.fit([])
+    X, _ = stack_views(blobs.views)
+    with pytest.raises(ValueError, match="add up to 9 columns but X has 10"):
+        small_distilmvc(view_sizes=(5, 4)).fit(X)
+    with pytest.raises(ValueError, match="positive integers"):
+        small_distilmvc(view_sizes=(10, 0)).fit(X)
+    with pytest.raises(ValueError, match="n_clusters=200 must be <= n_samples=120"):
+        small_distilmvc(n_clusters=200).fit(X)
+    with pytest.raises(ValueError, match="n_clusters"):
+        small_distilmvc(n_clusters=0).fit(X)
+    with pytest.raises(ValueError, match="Unknown device"):
+        small_distilmvc(device="gpu").fit(X)
+    with pytest.raises(ValueError, match="could not convert|numeric"):
+        est.fit(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(ValueError, match="1 sample"):
+        est.fit(X[:1])
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X[:, :9])
+    with pytest.raises(ValueError, match="views have \\[4, 6\\] columns"):
+        fitted.predict([v2, v1])
+    with pytest.raises(ValueError, match="2-D"):
+        est.fit([v1, v2[:, 0]])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n_rows=st.lists(st.integers(1, 6), min_size=2, max_size=3),
+    n_cols=st.lists(st.integers(1, 4), min_size=2, max_size=3),
+)
+def test_stack_views_rejects_mismatched_rows(n_rows, n_cols):
+    views = [np.zeros((r, c)) for r, c in zip(n_rows, n_cols, strict=False)]
+    if len(set(n_rows[: len(views)])) > 1:
+        with pytest.raises(ValueError, match="same number of rows"):
+            stack_views(views)
+    else:
+        X, sizes = stack_views(views)
+        assert X.shape == (n_rows[0], sum(sizes))
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.sampled_from([np.nan, np.inf, -np.inf]), row=st.integers(0, 9), col=st.integers(0, 2))
+def test_non_finite_anywhere_is_rejected(value, row, col):
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    X[row, col] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            small_distilmvc(n_clusters=2).fit(X)
