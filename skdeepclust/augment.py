@@ -18,6 +18,7 @@ __all__ = [
     "color_jitter",
     "feature_mask",
     "gaussian_noise",
+    "random_affine",
     "random_grayscale",
     "random_hflip",
     "random_resized_crop",
@@ -149,6 +150,43 @@ def random_resized_crop(
     return F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="border", align_corners=False).to(x.dtype)
 
 
+def random_affine(
+    x: torch.Tensor,
+    gen: torch.Generator,
+    degrees: float = 10.0,
+    translate: float = 0.1,
+    scale: tuple[float, float] = (0.9, 1.1),
+) -> torch.Tensor:
+    """Random rotation, translation and isotropic scaling per image (bilinear, zero padding).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, C, H, W)
+        Images.
+    gen : torch.Generator
+        Generator on ``x``'s device.
+    degrees : float, default=10.0
+        Rotation angle drawn from ``U(-degrees, degrees)``.
+    translate : float, default=0.1
+        Shift drawn from ``U(-translate, translate)`` times the image side, per axis.
+    scale : tuple of float, default=(0.9, 1.1)
+        Zoom factor range (> 1 enlarges the content).
+
+    Returns
+    -------
+    torch.Tensor of shape (n, C, H, W)
+    """
+    n = x.shape[0]
+    angle = _uniform(n, -degrees, degrees, x, gen) * (torch.pi / 180.0)
+    zoom = _uniform(n, *scale, x, gen)
+    tx = _uniform(n, -translate, translate, x, gen) * 2
+    ty = _uniform(n, -translate, translate, x, gen) * 2
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, tuple(x.shape), align_corners=False)
+    return F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False).to(x.dtype)
+
+
 def random_hflip(x: torch.Tensor, gen: torch.Generator, p: float = 0.5) -> torch.Tensor:
     """Flip each image horizontally with probability ``p``."""
     flip = (torch.rand(x.shape[0], generator=gen, device=x.device) < p)[:, None, None, None]
@@ -215,7 +253,7 @@ def color_jitter(
 
 @dataclass
 class ImageAugment:
-    """SimCLR-style image pipeline on flattened rows: crop, flip, colour jitter, grayscale.
+    """SimCLR-style image pipeline on flattened rows: crop, affine, flip, jitter, grayscale, noise.
 
     Parameters
     ----------
@@ -231,6 +269,12 @@ class ImageAugment:
         Probability of jittering.
     grayscale_prob : float, default=0.2
         Probability of grayscale (RGB only).
+    affine_degrees : float, default=0.0
+        Random rotation range (0 disables the random affine step).
+    affine_translate : float, default=0.0
+        Random shift range (fraction of the side) of the affine step.
+    noise : float, default=0.0
+        Standard deviation of additive Gaussian pixel noise.
     """
 
     image_shape: tuple[int, int, int]
@@ -239,15 +283,22 @@ class ImageAugment:
     jitter: float = 0.4
     jitter_prob: float = 0.8
     grayscale_prob: float = 0.2
+    affine_degrees: float = 0.0
+    affine_translate: float = 0.0
+    noise: float = 0.0
 
     def __call__(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Return one augmented copy of the flattened batch ``x``."""
         n = x.shape[0]
         img = x.reshape(n, *self.image_shape)
         img = random_resized_crop(img, gen, scale=self.crop_scale)
+        if self.affine_degrees > 0 or self.affine_translate > 0:
+            img = random_affine(img, gen, self.affine_degrees, self.affine_translate, scale=(1.0, 1.0))
         if self.flip:
             img = random_hflip(img, gen)
         if self.jitter > 0:
             img = color_jitter(img, gen, self.jitter, self.jitter, self.jitter, p=self.jitter_prob)
         img = random_grayscale(img, gen, p=self.grayscale_prob)
+        if self.noise > 0:
+            img = gaussian_noise(img, self.noise, gen)
         return img.reshape(n, -1)

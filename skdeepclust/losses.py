@@ -12,11 +12,14 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "byol_alignment",
     "cluster_contrastive_loss",
     "cross_view_mutual_information",
     "entropy_balance",
+    "hardness_aware_distillation",
     "kl_distillation",
     "nt_xent",
+    "prototype_contrastive_loss",
     "smoothed_one_hot",
 ]
 
@@ -171,3 +174,112 @@ def kl_distillation(log_probs: torch.Tensor, target: torch.Tensor) -> torch.Tens
     target = target.float()
     pointwise = torch.xlogy(target, target) - target * log_probs.float()
     return pointwise.sum() / target.numel()
+
+
+def byol_alignment(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BYOL-style alignment ``-2 mean_i cos(prediction_i, target_i)`` (the DSA term of HaDis/ProPos).
+
+    Equals the BYOL loss ``2 - 2 cos`` minus a constant.
+
+    Parameters
+    ----------
+    prediction : torch.Tensor of shape (n, d)
+        Online predictions (gradients flow here).
+    target : torch.Tensor of shape (n, d)
+        Target projections (treated as constants).
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar in ``[-2, 2]``.
+    """
+    return -2.0 * F.cosine_similarity(prediction.float(), target.detach().float(), dim=1).mean()
+
+
+def _unit_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Euclidean distances between rows, as ``sqrt(max(|a|^2 + |b|^2 - 2 a.b, 1e-12))``."""
+    sq = (a * a).sum(1, keepdim=True) + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return sq.clamp_min(1e-12).sqrt()
+
+
+def hardness_aware_distillation(teacher: torch.Tensor, student: torch.Tensor, tau: float = 0.5) -> torch.Tensor:
+    """Hardness-aware self-distillation (HSD) of HaDis, on one batch.
+
+    For teacher anchor ``i`` with radius ``r_i = ||t_i - s_i||``, negatives are the samples the teacher
+    places farther than ``r_i`` (``||t_i - t_j|| > r_i``), positives the rest. The hardest negative is
+    the negative whose student embedding is closest to ``t_i``, the hardest positive the positive whose
+    student embedding is farthest. Their distances are weighted by how much the student is worse than
+    the teacher "template" (weights without gradient, 0 when the student is as good as the teacher),
+    and the loss is ``softplus((w_p d_p - w_n d_n) / tau)`` averaged over anchors. An anchor without
+    negatives contributes with ``w_n = 0``.
+
+    Parameters
+    ----------
+    teacher : torch.Tensor of shape (n, d)
+        Unit-norm teacher embeddings (constants).
+    student : torch.Tensor of shape (n, d)
+        Student predictions (normalised inside).
+    tau : float, default=0.5
+        Temperature of the two-logit softmax.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss.
+    """
+    t = teacher.detach().float()
+    s = F.normalize(student.float(), dim=1)
+    d_tt = _unit_dist(t, t)
+    d_ts = _unit_dist(t, s)
+    radius = d_ts.diagonal()[:, None]
+    neg = d_tt > radius.detach()
+    has_neg = neg.any(1)
+    d_neg = torch.where(neg, d_ts, torch.full_like(d_ts, float("inf"))).min(1)
+    d_pos = torch.where(neg, torch.full_like(d_ts, float("-inf")), d_ts).max(1)
+    rows = torch.arange(t.shape[0], device=t.device)
+    neg_idx = torch.where(has_neg, d_neg.indices, rows)
+    dn = torch.where(has_neg, d_ts[rows, neg_idx], torch.full_like(radius[:, 0], 1e5))
+    dp = d_ts[rows, d_pos.indices]
+    w_n = torch.where(has_neg, (d_tt[rows, neg_idx] - dn).clamp_min(0), torch.zeros_like(dn)).detach()
+    w_p = (dp - d_tt[rows, d_pos.indices]).clamp_min(0).detach()
+    return F.softplus((w_p * dp - w_n * dn) / tau).mean()
+
+
+def prototype_contrastive_loss(
+    online: torch.Tensor, target: torch.Tensor, labels: torch.Tensor, n_clusters: int, temperature: float = 0.5
+) -> torch.Tensor:
+    """Prototype scattering / contrastive loss of ProPos and HaDis.
+
+    Batch prototypes ``mu_k`` (mean of the normalised online embeddings with pseudo-label ``k``,
+    normalised) must match the target prototype ``mu'_k`` of the same cluster (the positive logit
+    ``mu_k . mu'_k / T``) and differ from the other online prototypes (negatives ``mu_k . mu_j / T``).
+    Clusters absent from the batch get logit -10 as negatives and contribute no row.
+
+    Parameters
+    ----------
+    online : torch.Tensor of shape (n, d)
+        Online projections (normalised inside; gradients flow).
+    target : torch.Tensor of shape (n, d)
+        Target projections of the other view (constants).
+    labels : torch.Tensor of shape (n,)
+        Pseudo-labels in ``[0, n_clusters)``.
+    n_clusters : int
+        Number of clusters ``K``.
+    temperature : float, default=0.5
+        Softmax temperature ``T``.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss averaged over the clusters present in the batch.
+    """
+    one_hot = F.one_hot(labels.long(), n_clusters).float()
+    present = one_hot.sum(0) > 0
+    mu = F.normalize(one_hot.T @ F.normalize(online.float(), dim=1), dim=1)
+    mu_t = F.normalize(one_hot.T @ F.normalize(target.detach().float(), dim=1), dim=1)
+    logits = mu @ mu.T / temperature
+    eye = torch.eye(n_clusters, dtype=torch.bool, device=logits.device)
+    logits = torch.where(eye, ((mu * mu_t).sum(1) / temperature).diag_embed(), logits)
+    logits = logits.masked_fill(~present[None, :], -10.0)
+    per_row = -logits.diagonal() + torch.logsumexp(logits, dim=1)
+    return per_row[present].mean()

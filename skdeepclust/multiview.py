@@ -178,9 +178,9 @@ class ViewScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skdeepclust.multiview import ViewScaler
     >>> X = np.array([[0.0, 10.0, 1.0], [2.0, 30.0, 3.0]])
-    >>> ViewScaler(view_sizes=(2, 1), method="view-minmax").fit_transform(X)
-    array([[0.  , 0.33333333, 0.  ],
-           [0.06666667, 1.  , 1.  ]])
+    >>> ViewScaler(view_sizes=(2, 1), method="view-minmax").fit_transform(X).round(3)
+    array([[0.   , 0.333, 0.   ],
+           [0.067, 1.   , 1.   ]])
     """
 
     _parameter_constraints: dict = {

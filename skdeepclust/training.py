@@ -20,7 +20,15 @@ from torch import nn
 
 from ._utils import FitContext
 
-__all__ = ["Callback", "EMAUpdate", "NonFiniteLossError", "TrainingInterrupted", "train_stage"]
+__all__ = [
+    "Callback",
+    "EMAUpdate",
+    "LRSchedule",
+    "NonFiniteLossError",
+    "TrainingInterrupted",
+    "cosine_momentum",
+    "train_stage",
+]
 
 StepFn = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 
@@ -79,6 +87,44 @@ class EMAUpdate(Callback):
             t = list(self.teacher.parameters())
             s = list(self.student.parameters())
             torch._foreach_lerp_(t, s, 1.0 - tau)
+
+
+class LRSchedule(Callback):
+    """Per-step learning-rate schedule: ``lr = initial_lr * factor(e)`` for every parameter group.
+
+    ``e`` is the fractional epoch of the *next* step, ``epoch + k / steps_per_epoch`` with ``k`` the
+    1-based step within the epoch (so the first step of training sees ``e = 1 / steps_per_epoch``).
+    Each group's starting ``lr`` is kept as ``initial_lr`` (groups may have different base rates, e.g.
+    a predictor at 10x).
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Optimizer whose groups are scheduled.
+    factor : callable
+        ``factor(e) -> float``.
+    steps_per_epoch : int
+        Optimizer steps per epoch.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, factor: Callable[[float], float], steps_per_epoch: int):
+        self.optimizer, self.factor, self.steps_per_epoch = optimizer, factor, max(1, steps_per_epoch)
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self._k = 0
+
+    def _apply(self, e: float) -> None:
+        f = self.factor(e)
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * f
+
+    def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
+        self._k = 1
+        self._apply(epoch + 1 / self.steps_per_epoch)
+
+    def on_batch_end(self, epoch: int, step: int, n_steps: int) -> None:  # noqa: D102
+        self._k += 1
+        self._apply(epoch + self._k / self.steps_per_epoch)
 
 
 class _Progress:

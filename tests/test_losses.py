@@ -72,3 +72,93 @@ def test_kl_distillation_hand_computed():
     expected = (0.95 * math.log(0.95 / 0.5) + 0.05 * math.log(0.05 / 0.5)) / 2
     assert kl_distillation(log_probs, target).item() == pytest.approx(expected, rel=1e-6)
     assert kl_distillation(torch.log(target), target).item() == pytest.approx(0.0, abs=1e-7)
+
+
+# ---------------------------------------------------------------- HaDis terms
+from skdeepclust.losses import byol_alignment, hardness_aware_distillation, prototype_contrastive_loss  # noqa: E402
+
+
+def test_byol_alignment_values():
+    assert byol_alignment(EYE, EYE).item() == pytest.approx(-2.0)
+    assert byol_alignment(EYE, EYE.flip(0)).item() == pytest.approx(0.0, abs=1e-7)
+    assert byol_alignment(5 * EYE, EYE).item() == pytest.approx(-2.0)  # scale-free
+
+
+def test_hsd_student_equal_teacher_gives_log2():
+    # identical embeddings: every hardness weight is 0, both logits 0 -> log 2 per anchor
+    t = torch.nn.functional.normalize(torch.randn(6, 3, generator=torch.Generator().manual_seed(0)), dim=1)
+    assert hardness_aware_distillation(t, t, tau=0.5).item() == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_hsd_swapped_student_hand_computed():
+    # teacher e1, e2; student swapped. Anchor 0: radius sqrt2, no teacher distance exceeds it -> no
+    # negative (w_n = 0); hardest positive is itself at sqrt2 with weight sqrt2 - 1e-6.
+    # loss = softplus(w_p * d_p / tau) = softplus((sqrt2 - 1e-6) * sqrt2 / 0.5)
+    t = EYE
+    s = EYE.flip(0)
+    expected = math.log1p(math.exp((math.sqrt(2) - 1e-6) * math.sqrt(2) / 0.5))
+    assert hardness_aware_distillation(t, s, tau=0.5).item() == pytest.approx(expected, rel=1e-5)
+
+
+def _hsd_reference(t, s, tau):
+    """Plain per-anchor loops, straight from the spec."""
+    s = torch.nn.functional.normalize(s, dim=1)
+
+    def dist(a, b):
+        return math.sqrt(max(float(a @ a + b @ b - 2 * a @ b), 1e-12))
+
+    n = t.shape[0]
+    total = 0.0
+    for i in range(n):
+        r = dist(t[i], s[i])
+        negs = [j for j in range(n) if dist(t[i], t[j]) > r]
+        poss = [j for j in range(n) if j not in negs]
+        p = max(poss, key=lambda j: dist(t[i], s[j]))
+        dp = dist(t[i], s[p])
+        wp = max(0.0, dp - dist(t[i], t[p]))
+        if negs:
+            k = min(negs, key=lambda j: dist(t[i], s[j]))
+            dn = dist(t[i], s[k])
+            wn = max(0.0, dist(t[i], t[k]) - dn)
+        else:
+            dn, wn = 1e5, 0.0
+        total += math.log1p(math.exp((wp * dp - wn * dn) / tau))
+    return total / n
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hsd_matches_loop_reference(seed):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.nn.functional.normalize(torch.randn(7, 4, generator=g, dtype=torch.float64), dim=1)
+    s = t + 0.5 * torch.randn(7, 4, generator=g, dtype=torch.float64)
+    got = hardness_aware_distillation(t, s, tau=0.5).item()
+    assert got == pytest.approx(_hsd_reference(t, s, 0.5), rel=1e-4)
+
+
+def test_hsd_gradient_only_on_student():
+    t = torch.nn.functional.normalize(torch.randn(5, 3, generator=torch.Generator().manual_seed(3)), dim=1)
+    t.requires_grad_(True)
+    s = torch.randn(5, 3, generator=torch.Generator().manual_seed(4), requires_grad=True)
+    hardness_aware_distillation(t, s).backward()
+    assert t.grad is None and s.grad is not None and s.grad.abs().sum() > 0
+
+
+def test_prototype_contrast_hand_computed():
+    labels = torch.tensor([0, 1])
+    # prototypes e1, e2 in both networks: diag logit 1/T = 2, off-diagonal 0
+    val = prototype_contrastive_loss(EYE, EYE, labels, 2, temperature=0.5).item()
+    assert val == pytest.approx(math.log1p(math.exp(-2)), rel=1e-5)  # float32
+    # a third cluster absent from the batch: its column is -10 and it has no row
+    val3 = prototype_contrastive_loss(EYE, EYE, labels, 3, temperature=0.5).item()
+    assert val3 == pytest.approx(-2 + math.log(math.exp(2) + 1 + math.exp(-10)), rel=1e-5)
+
+
+def test_prototype_contrast_uses_cluster_means():
+    # two samples of cluster 0 average to one prototype; scaling rows changes nothing
+    online = torch.tensor([[1.0, 1.0], [1.0, -1.0], [0.0, 3.0]])
+    target = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    labels = torch.tensor([0, 0, 1])
+    a = prototype_contrastive_loss(online, target, labels, 2)
+    b = prototype_contrastive_loss(online * 7, target, labels, 2)
+    assert a.item() == pytest.approx(b.item(), rel=1e-6)
+    assert a.item() == pytest.approx(math.log1p(math.exp(-2)), rel=1e-5)

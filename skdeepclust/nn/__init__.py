@@ -1,6 +1,6 @@
 """Reusable network modules: MLP and convolutional encoders/decoders, projection and cluster heads."""
 
-from .encoders import MLP, Autoencoder, ConvDecoder, ConvEncoder, make_autoencoder
+from .encoders import MLP, Autoencoder, ConvDecoder, ConvEncoder, make_autoencoder, make_encoder, output_dim
 from .heads import ClusterHead, ProjectionHead
 
 __all__ = [
@@ -11,4 +11,6 @@ __all__ = [
     "ConvEncoder",
     "ProjectionHead",
     "make_autoencoder",
+    "make_encoder",
+    "output_dim",
 ]

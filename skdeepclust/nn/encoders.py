@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["MLP", "Autoencoder", "ConvDecoder", "ConvEncoder", "make_autoencoder"]
+__all__ = ["MLP", "Autoencoder", "ConvDecoder", "ConvEncoder", "make_autoencoder", "make_encoder", "output_dim"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
 
@@ -195,3 +195,75 @@ def make_autoencoder(
     enc = MLP((in_dim, *hidden_dims, latent_dim), activation=activation, batchnorm=batchnorm)
     dec = MLP((latent_dim, *reversed(hidden_dims), in_dim), activation=activation, batchnorm=batchnorm)
     return Autoencoder(enc, dec)
+
+
+def make_encoder(
+    in_dim: int,
+    hidden_dims: tuple[int, ...],
+    *,
+    image_shape: tuple[int, int, int] | None = None,
+    out_dim: int | None = None,
+) -> nn.Module:
+    """Default backbone of the single-view methods: a conv net for images, an MLP for rows.
+
+    The MLP is ``in_dim -> hidden_dims[0] -> ... -> hidden_dims[-1]`` with batch norm and ReLU after
+    every layer (its output is ``hidden_dims[-1]``-wide). For images, ``hidden_dims[0]`` is the base
+    channel count and ``len(hidden_dims)`` the number of stride-2 blocks of a :class:`ConvEncoder`
+    whose output width is ``out_dim`` (default: 4 x the base channels).
+
+    Parameters
+    ----------
+    in_dim : int
+        Input width.
+    hidden_dims : tuple of int
+        See above.
+    image_shape : tuple of int, optional
+        ``(C, H, W)`` of flattened image rows.
+    out_dim : int, optional
+        Output width of the conv encoder.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps ``(n, in_dim)`` to ``(n, width)``; the width is available as ``module.out_dim``.
+    """
+    if image_shape is not None:
+        base = int(hidden_dims[0])
+        return ConvEncoder(image_shape, out_dim or 4 * base, base, len(hidden_dims))
+    dims = (in_dim, *hidden_dims)
+    layers: list[nn.Module] = []
+    for a, b in zip(dims[:-1], dims[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.BatchNorm1d(b), nn.ReLU()]
+    net = nn.Sequential(*layers)
+    net.in_dim, net.out_dim = in_dim, dims[-1]
+    return net
+
+
+def output_dim(module: nn.Module, in_dim: int) -> int:
+    """Width of ``module``'s output for ``(n, in_dim)`` inputs (read from ``out_dim`` or a dry run).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        An encoder.
+    in_dim : int
+        Input width.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(getattr(module, "out_dim", None), int):
+        return module.out_dim
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            p = next(module.parameters(), None)
+            x = torch.zeros(2, in_dim, device=p.device if p is not None else "cpu")
+            out = module(x)
+    finally:
+        module.train(was_training)
+    if out.ndim != 2 or out.shape[0] != 2:
+        raise ValueError(f"The encoder must map (n, {in_dim}) inputs to (n, k) outputs; got shape {tuple(out.shape)}.")
+    return int(out.shape[1])

@@ -1,0 +1,96 @@
+"""What the single-view methods (HaDis, SeCu, MTDC, SPC) share about their input.
+
+Rows are either tabular features (standardised internally, feature-space augmentations, an MLP
+backbone) or flattened images with ``image_shape=(C, H, W)`` and values in ``[0, 1]`` (image
+augmentations, a small conv backbone). A user may pass their own backbone (``encoder``) and their own
+augmentation (``augment``).
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._utils import FitContext, build_module
+from .augment import ImageAugment, TabularAugment
+from .nn import make_encoder
+
+__all__ = ["SingleViewMixin"]
+
+
+class SingleViewMixin:
+    """Input handling for single-view estimators (mixed into a :class:`BaseDeepClusterer` subclass).
+
+    Expects the parameters ``image_shape``, ``encoder``, ``hidden_dims`` and ``augment``.
+    """
+
+    _single_view_constraints: dict = {
+        "image_shape": [None, tuple, list],
+        "encoder": [None, nn.Module],
+        "hidden_dims": ["array-like"],
+        "augment": [None, callable],
+    }
+
+    def _checked_image_shape(self, n_features: int):
+        if self.image_shape is None:
+            return None
+        shape = tuple(self.image_shape)
+        if len(shape) != 3 or not all(isinstance(s, Integral) and s > 0 for s in shape):
+            raise ValueError(f"image_shape must be (C, H, W) with positive integers, got {self.image_shape!r}.")
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"image_shape {shape} has {int(np.prod(shape))} pixels per image but X has {n_features} features."
+            )
+        return shape
+
+    def _prepare_input(self, X: torch.Tensor) -> torch.Tensor:
+        """Validate image rows or learn the tabular standardisation; return the model's input."""
+        shape = self._checked_image_shape(X.shape[1])
+        if shape is not None:
+            lo, hi = float(X.min()), float(X.max())
+            if lo < 0 or hi > 1:
+                raise ValueError(
+                    f"With image_shape, pixel values must lie in [0, 1] (got [{lo:.4g}, {hi:.4g}]); "
+                    "divide 8-bit images by 255."
+                )
+            self.input_offset_ = torch.zeros(X.shape[1])
+            self.input_scale_ = torch.ones(X.shape[1])
+            return X
+        mean = X.mean(0)
+        std = X.std(0) if X.shape[0] > 1 else torch.ones_like(mean)
+        self.input_offset_ = mean.cpu()
+        self.input_scale_ = torch.where(std > 0, std, torch.ones_like(std)).cpu()
+        return (X - mean) / self.input_scale_.to(X.device)
+
+    def _input_transform_attrs(self) -> tuple[str, ...]:
+        return ("input_offset_", "input_scale_")
+
+    @staticmethod
+    def _apply_input_transform(mods: dict, X: torch.Tensor) -> torch.Tensor:
+        return (X - mods["input_offset_"]) / mods["input_scale_"]
+
+    def _make_augment(self, X: torch.Tensor):
+        if self.augment is not None:
+            return self.augment
+        shape = self._checked_image_shape(X.shape[1])
+        if shape is not None:
+            return ImageAugment(
+                image_shape=shape,
+                crop_scale=(0.5, 1.0),
+                flip=shape[0] == 3,
+                jitter=0.4,
+                affine_degrees=10.0,
+                affine_translate=0.0,
+            )
+        return TabularAugment(noise=0.1, mask_prob=0.2).fit(X)
+
+    def _make_backbone(self, in_dim: int, ctx: FitContext) -> nn.Module:
+        if self.encoder is not None:
+            return copy.deepcopy(self.encoder).cpu()
+        dims = tuple(int(d) for d in self.hidden_dims)
+        shape = self._checked_image_shape(in_dim)
+        return build_module(lambda: make_encoder(in_dim, dims, image_shape=shape), ctx.generator)
