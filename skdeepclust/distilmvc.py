@@ -442,8 +442,3 @@ class DistilMVC(BaseDeepClusterer):
         probs = probs / self.n_views_
         return probs, probs.argmax(1)
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
-

@@ -17,10 +17,13 @@ __all__ = [
     "cross_view_mutual_information",
     "entropy_balance",
     "hardness_aware_distillation",
+    "hyperspherical_consistency",
     "kl_distillation",
     "nt_xent",
     "prototype_contrastive_loss",
+    "pseudo_label_supcon",
     "smoothed_one_hot",
+    "topk_agreement_mask",
 ]
 
 _EPS = torch.finfo(torch.float64).eps  # 2.22e-16, the constant of the IIC reference code
@@ -283,3 +286,96 @@ def prototype_contrastive_loss(
     logits = logits.masked_fill(~present[None, :], -10.0)
     per_row = -logits.diagonal() + torch.logsumexp(logits, dim=1)
     return per_row[present].mean()
+
+
+def _sq_unit_dist(u: torch.Tensor) -> torch.Tensor:
+    """``||u_i - u_j||^2`` via the Gram matrix, clamped at 1e-12, exact zeros on the diagonal."""
+    sq = (u * u).sum(1, keepdim=True) + (u * u).sum(1)[None, :] - 2.0 * u @ u.T
+    sq = sq.clamp_min(1e-12)
+    return sq.masked_fill(torch.eye(u.shape[0], dtype=torch.bool, device=u.device), 0.0)
+
+
+def hyperspherical_consistency(cluster_probs: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """Feature-to-label regulariser of MTDC (HCR, "BCELoss" in its code).
+
+    Pairwise similarities ``Q = exp(-||u_i - u_j||^2)`` of the L2-normalised cluster-probability rows
+    are the binary cross-entropy *targets* and those of the (detached, normalised) features the
+    *predictions*: ``-mean_ij [Q^C log(Q^F + 1e-12) + (1 - Q^C) log(1 - Q^F + 1e-12)]`` over all pairs.
+    It pulls the assignments of samples together whose feature cosine exceeds ``1 - ln(2)/2`` and
+    pushes the others apart.
+
+    Parameters
+    ----------
+    cluster_probs : torch.Tensor of shape (n, K)
+        Soft cluster assignments (gradients flow).
+    features : torch.Tensor of shape (n, d)
+        Instance features (detached inside).
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss.
+    """
+    qc = torch.exp(-_sq_unit_dist(F.normalize(cluster_probs.float(), dim=1)))
+    qf = torch.exp(-_sq_unit_dist(F.normalize(features.detach().float(), dim=1)))
+    eps = 1e-12
+    return -(qc * torch.log(qf + eps) + (1 - qc) * torch.log(1 - qf + eps)).mean()
+
+
+def topk_agreement_mask(probs: torch.Tensor, k: int) -> torch.Tensor:
+    """``M_nm = 1`` iff samples ``n`` and ``m`` have the same ordered top-``k`` clusters.
+
+    Parameters
+    ----------
+    probs : torch.Tensor of shape (n, K)
+        Cluster probabilities.
+    k : int
+        Length of the ordered tuple (clamped to ``K``).
+
+    Returns
+    -------
+    torch.Tensor of shape (n, n), bool
+    """
+    top = probs.topk(min(k, probs.shape[1]), dim=1).indices
+    return (top[:, None, :] == top[None, :, :]).all(-1)
+
+
+def pseudo_label_supcon(
+    za: torch.Tensor,
+    zb: torch.Tensor,
+    same: torch.Tensor,
+    temperature: float = 0.5,
+    base_temperature: float = 0.07,
+) -> torch.Tensor:
+    """Supervised contrast on two views with pseudo-label positives (MTDC's label-to-feature term).
+
+    Anchors are the ``2n`` rows of ``[za; zb]`` (unit-normalised); the positives of an anchor are its
+    other view and both views of every sample with the same pseudo-label (``same``), never itself.
+    ``-(T / T_base) mean_i [sum_j M_ij log p_ij / sum_j M_ij]`` with ``p`` the softmax over ``j != i``
+    of ``z_i . z_j / T``.
+
+    Parameters
+    ----------
+    za, zb : torch.Tensor of shape (n, d)
+        Instance features of the two views.
+    same : torch.Tensor of shape (n, n), bool
+        Pseudo-label agreement (see :func:`topk_agreement_mask`); the diagonal must be true.
+    temperature : float, default=0.5
+        Softmax temperature ``T``.
+    base_temperature : float, default=0.07
+        ``T_base`` of SupCon's loss scale.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss.
+    """
+    z = F.normalize(torch.cat([za, zb], 0).float(), dim=1)
+    n2 = z.shape[0]
+    logits = z @ z.T / temperature
+    self_mask = torch.eye(n2, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(self_mask, float("-inf"))
+    log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    pos = same.repeat(2, 2) & ~self_mask
+    mean_log_p = torch.where(pos, log_p, torch.zeros_like(log_p)).sum(1) / pos.sum(1)
+    return -(temperature / base_temperature) * mean_log_p.mean()

@@ -1,6 +1,6 @@
 """Small, fast estimator instances for the check suite and behaviour tests (not the user defaults)."""
 
-from skdeepclust import DistilMVC
+from skdeepclust import DistilMVC, HaDis
 
 
 def small_distilmvc(**kw):
@@ -22,4 +22,20 @@ def small_distilmvc(**kw):
     return DistilMVC(**params)
 
 
-SMALL_ESTIMATORS = [small_distilmvc()]
+def small_hadis(**kw):
+    params = dict(
+        hidden_dims=(32,),
+        projection_hidden_dim=32,
+        feature_dim=8,
+        max_epochs=30,
+        warmup_epochs=3,
+        batch_size=32,
+        kmeans_n_init=3,
+        device="cpu",
+        random_state=0,
+    )
+    params.update(kw)
+    return HaDis(**params)
+
+
+SMALL_ESTIMATORS = [small_distilmvc(), small_hadis()]

@@ -162,3 +162,47 @@ def test_prototype_contrast_uses_cluster_means():
     b = prototype_contrastive_loss(online * 7, target, labels, 2)
     assert a.item() == pytest.approx(b.item(), rel=1e-6)
     assert a.item() == pytest.approx(math.log1p(math.exp(-2)), rel=1e-5)
+
+
+# ---------------------------------------------------------------- MTDC terms
+from skdeepclust.losses import hyperspherical_consistency, pseudo_label_supcon, topk_agreement_mask  # noqa: E402
+
+
+def test_topk_agreement_mask():
+    probs = torch.tensor([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2], [0.5, 0.2, 0.3]])
+    expected = torch.tensor([[True, True, False], [True, True, False], [False, False, True]])
+    assert torch.equal(topk_agreement_mask(probs, 2), expected)
+    assert topk_agreement_mask(probs, 1).all()  # same top-1 everywhere
+
+
+def test_hcr_hand_computed():
+    # orthogonal rows in both spaces: off-diagonal Q = e^-2 for both -> BCE entropy H(e^-2);
+    # diagonal Q = 1 for both -> 0. Mean over the 4 entries = H / 2.
+    p = math.exp(-2)
+    h = -(p * math.log(p) + (1 - p) * math.log(1 - p))
+    assert hyperspherical_consistency(EYE, EYE).item() == pytest.approx(h / 2, rel=1e-5)
+
+
+def test_hcr_pulls_assignments_of_similar_features_together():
+    feats = torch.tensor([[1.0, 0.0], [1.0, 0.05]])  # near-identical features
+    probs = torch.tensor([[0.9, 0.1], [0.1, 0.9]], requires_grad=True)
+    loss = hyperspherical_consistency(probs, feats)
+    loss.backward()
+    # gradient descent moves sample 0 towards cluster 1 and sample 1 towards cluster 0
+    assert probs.grad[0, 1] < probs.grad[0, 0] and probs.grad[1, 0] < probs.grad[1, 1]
+
+
+def test_supcon_with_identity_mask_is_nt_xent():
+    same = torch.eye(2, dtype=torch.bool)
+    val = pseudo_label_supcon(EYE, EYE, same, temperature=0.5, base_temperature=0.5).item()
+    assert val == pytest.approx(math.log(math.exp(2) + 2) - 2, rel=1e-6)
+    g = torch.Generator().manual_seed(0)
+    za, zb = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)
+    eye = torch.eye(6, dtype=torch.bool)
+    assert pseudo_label_supcon(za, zb, eye, 0.5, 0.5).item() == pytest.approx(nt_xent(za, zb, 0.5).item(), rel=1e-5)
+
+
+def test_supcon_all_positive_hand_computed():
+    same = torch.ones(2, 2, dtype=torch.bool)
+    val = pseudo_label_supcon(EYE, EYE, same, temperature=0.5, base_temperature=0.07).item()
+    assert val == pytest.approx((0.5 / 0.07) * (math.log(math.exp(2) + 2) - 2 / 3), rel=1e-6)
