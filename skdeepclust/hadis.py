@@ -90,9 +90,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     encoder : torch.nn.Module, default=None
         Your own backbone mapping ``(n, n_features)`` to ``(n, k)``; it is deep-copied and its weights
         are kept as given. ``None`` builds the default (see ``hidden_dims``).
-    hidden_dims : tuple of int, default=(256, 256)
-        Default backbone: MLP widths for tabular rows; for images, ``hidden_dims[0]`` base channels and
-        ``len(hidden_dims)`` stride-2 conv blocks, output ``4 * hidden_dims[0]``.
+    hidden_dims : tuple of int, default=None
+        Default backbone: MLP widths for tabular rows (``None``: ``(256, 256)``, the spec's CPU
+        backbone) or the channels of the stride-2 conv blocks for images (``None``: ``(32, 64, 128)``).
     projection_hidden_dim : int, default=512
         Hidden width of the projector and predictor.
     feature_dim : int, default=64
@@ -209,7 +209,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         *,
         image_shape=None,
         encoder=None,
-        hidden_dims=(256, 256),
+        hidden_dims=None,
         projection_hidden_dim: int = 512,
         feature_dim: int = 64,
         max_epochs: int = 100,

@@ -71,8 +71,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         (standardised internally).
     encoder : torch.nn.Module, default=None
         Your own backbone mapping ``(n, n_features)`` to ``(n, k)`` (deep-copied, weights kept).
-    hidden_dims : tuple of int, default=(512, 512)
-        Default backbone: MLP widths (tabular) or conv base channels / block count (images).
+    hidden_dims : tuple of int, default=None
+        Default backbone: MLP widths for tabular rows (``None``: ``(512, 512)``, the spec's adaptation)
+        or the channels of the stride-2 conv blocks for images (``None``: ``(32, 64, 128)``).
     projection_dim : int, default=128
         Width of the instance features.
     mutual : bool, default=True
@@ -163,13 +164,15 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         "topk": [Interval(Integral, 1, None, closed="left")],
     }
 
+    _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
+
     def __init__(
         self,
         n_clusters: int = 8,
         *,
         image_shape=None,
         encoder=None,
-        hidden_dims=(512, 512),
+        hidden_dims=None,
         projection_dim: int = 128,
         mutual: bool = True,
         max_epochs: int = 100,

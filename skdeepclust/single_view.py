@@ -31,7 +31,7 @@ class SingleViewMixin:
     _single_view_constraints: dict = {
         "image_shape": [None, tuple, list],
         "encoder": [None, nn.Module],
-        "hidden_dims": ["array-like"],
+        "hidden_dims": [None, "array-like"],
         "augment": [None, callable],
     }
 
@@ -88,9 +88,15 @@ class SingleViewMixin:
             )
         return TabularAugment(noise=0.1, mask_prob=0.2).fit(X)
 
+    #: default backbone widths: MLP widths for rows, conv block channels for images
+    _default_hidden_dims = {"tabular": (256, 256), "image": (32, 64, 128)}
+
     def _make_backbone(self, in_dim: int, ctx: FitContext) -> nn.Module:
         if self.encoder is not None:
             return copy.deepcopy(self.encoder).cpu()
-        dims = tuple(int(d) for d in self.hidden_dims)
         shape = self._checked_image_shape(in_dim)
+        dims = self.hidden_dims
+        if dims is None:
+            dims = self._default_hidden_dims["image" if shape is not None else "tabular"]
+        dims = tuple(int(d) for d in dims)
         return build_module(lambda: make_encoder(in_dim, dims, image_shape=shape), ctx.generator)

@@ -1,6 +1,6 @@
 """Small, fast estimator instances for the check suite and behaviour tests (not the user defaults)."""
 
-from skdeepclust import DistilMVC, HaDis
+from skdeepclust import MTDC, DistilMVC, HaDis
 
 
 def small_distilmvc(**kw):
@@ -38,4 +38,18 @@ def small_hadis(**kw):
     return HaDis(**params)
 
 
-SMALL_ESTIMATORS = [small_distilmvc(), small_hadis()]
+def small_mtdc(**kw):
+    params = dict(
+        hidden_dims=(32,),
+        projection_dim=8,
+        max_epochs=30,
+        batch_size=32,
+        lr=3e-3,
+        device="cpu",
+        random_state=0,
+    )
+    params.update(kw)
+    return MTDC(**params)
+
+
+SMALL_ESTIMATORS = [small_distilmvc(), small_hadis(), small_mtdc()]

@@ -58,8 +58,8 @@ class MLP(nn.Sequential):
 class ConvEncoder(nn.Module):
     """Small convolutional encoder for flattened images.
 
-    ``n_blocks`` blocks of ``Conv3x3 -> BatchNorm -> ReLU`` with stride 2 (channels doubling from
-    ``base_channels``), global average pooling and a linear layer to ``latent_dim``.
+    One block per entry of ``channels``: ``Conv3x3 (stride 2) -> BatchNorm -> ReLU``, then global
+    average pooling and a linear layer to ``latent_dim``.
 
     Parameters
     ----------
@@ -67,22 +67,19 @@ class ConvEncoder(nn.Module):
         ``(C, H, W)`` of the flattened rows.
     latent_dim : int
         Output width.
-    base_channels : int, default=32
-        Channels of the first block.
-    n_blocks : int, default=3
-        Number of stride-2 blocks.
+    channels : tuple of int, default=(32, 64, 128)
+        Output channels of the stride-2 blocks.
     """
 
-    def __init__(self, image_shape, latent_dim: int, base_channels: int = 32, n_blocks: int = 3):
+    def __init__(self, image_shape, latent_dim: int, channels=(32, 64, 128)):
         super().__init__()
         c, h, w = (int(s) for s in image_shape)
         self.image_shape = (c, h, w)
         layers: list[nn.Module] = []
         ch_in = c
-        for i in range(n_blocks):
-            ch_out = base_channels * 2**i
-            layers += [nn.Conv2d(ch_in, ch_out, 3, stride=2, padding=1), nn.BatchNorm2d(ch_out), nn.ReLU()]
-            ch_in = ch_out
+        for ch_out in channels:
+            layers += [nn.Conv2d(ch_in, int(ch_out), 3, stride=2, padding=1), nn.BatchNorm2d(int(ch_out)), nn.ReLU()]
+            ch_in = int(ch_out)
         self.features = nn.Sequential(*layers)
         self.fc = nn.Linear(ch_in, latent_dim)
         self.in_dim, self.out_dim = c * h * w, latent_dim
@@ -101,28 +98,23 @@ class ConvDecoder(nn.Module):
         ``(C, H, W)`` of the reconstructed images.
     latent_dim : int
         Input width.
-    base_channels : int, default=32
-        Channels of the last block (the first block has ``base_channels * 2**(n_blocks-1)``).
-    n_blocks : int, default=3
-        Number of stride-2 upsampling blocks.
+    channels : tuple of int, default=(32, 64, 128)
+        The encoder's block channels (used in reverse).
     """
 
-    def __init__(self, image_shape, latent_dim: int, base_channels: int = 32, n_blocks: int = 3):
+    def __init__(self, image_shape, latent_dim: int, channels=(32, 64, 128)):
         super().__init__()
         c, h, w = (int(s) for s in image_shape)
         self.image_shape = (c, h, w)
+        channels = [int(ch) for ch in channels]
+        n_blocks = len(channels)
         self.h0, self.w0 = math.ceil(h / 2**n_blocks), math.ceil(w / 2**n_blocks)
-        self.ch0 = base_channels * 2 ** (n_blocks - 1)
+        self.ch0 = channels[-1]
         self.fc = nn.Linear(latent_dim, self.ch0 * self.h0 * self.w0)
         layers: list[nn.Module] = [nn.ReLU()]
         ch_in = self.ch0
-        for i in reversed(range(n_blocks - 1)):
-            ch_out = base_channels * 2**i
-            layers += [
-                nn.ConvTranspose2d(ch_in, ch_out, 4, stride=2, padding=1),
-                nn.BatchNorm2d(ch_out),
-                nn.ReLU(),
-            ]
+        for ch_out in reversed(channels[:-1]):
+            layers += [nn.ConvTranspose2d(ch_in, ch_out, 4, stride=2, padding=1), nn.BatchNorm2d(ch_out), nn.ReLU()]
             ch_in = ch_out
         layers.append(nn.ConvTranspose2d(ch_in, c, 4, stride=2, padding=1))
         self.net = nn.Sequential(*layers)
@@ -172,8 +164,8 @@ def make_autoencoder(
     in_dim : int
         Input width (``C*H*W`` for images).
     hidden_dims : tuple of int
-        MLP hidden widths of the encoder (the decoder mirrors them). For images, ``hidden_dims[0]``
-        is the conv base width and ``len(hidden_dims)`` the number of blocks.
+        MLP hidden widths of the encoder (the decoder mirrors them); for images, the channels of the
+        conv blocks.
     latent_dim : int
         Latent width.
     image_shape : tuple of int, optional
@@ -188,9 +180,8 @@ def make_autoencoder(
     Autoencoder
     """
     if image_shape is not None:
-        base, blocks = int(hidden_dims[0]) if hidden_dims else 32, max(1, len(hidden_dims))
         return Autoencoder(
-            ConvEncoder(image_shape, latent_dim, base, blocks), ConvDecoder(image_shape, latent_dim, base, blocks)
+            ConvEncoder(image_shape, latent_dim, hidden_dims), ConvDecoder(image_shape, latent_dim, hidden_dims)
         )
     enc = MLP((in_dim, *hidden_dims, latent_dim), activation=activation, batchnorm=batchnorm)
     dec = MLP((latent_dim, *reversed(hidden_dims), in_dim), activation=activation, batchnorm=batchnorm)
@@ -207,9 +198,9 @@ def make_encoder(
     """Default backbone of the single-view methods: a conv net for images, an MLP for rows.
 
     The MLP is ``in_dim -> hidden_dims[0] -> ... -> hidden_dims[-1]`` with batch norm and ReLU after
-    every layer (its output is ``hidden_dims[-1]``-wide). For images, ``hidden_dims[0]`` is the base
-    channel count and ``len(hidden_dims)`` the number of stride-2 blocks of a :class:`ConvEncoder`
-    whose output width is ``out_dim`` (default: 4 x the base channels).
+    every layer (its output is ``hidden_dims[-1]``-wide). For images, ``hidden_dims`` are the channels
+    of the stride-2 blocks of a :class:`ConvEncoder` whose output width is ``out_dim`` (default: the
+    last channel count).
 
     Parameters
     ----------
@@ -228,8 +219,7 @@ def make_encoder(
         Maps ``(n, in_dim)`` to ``(n, width)``; the width is available as ``module.out_dim``.
     """
     if image_shape is not None:
-        base = int(hidden_dims[0])
-        return ConvEncoder(image_shape, out_dim or 4 * base, base, len(hidden_dims))
+        return ConvEncoder(image_shape, out_dim or int(hidden_dims[-1]), hidden_dims)
     dims = (in_dim, *hidden_dims)
     layers: list[nn.Module] = []
     for a, b in zip(dims[:-1], dims[1:], strict=True):

@@ -1,0 +1,118 @@
+"""Behaviour shared by the single-view estimators (tabular and image input, hooks, errors), plus
+method-specific switches."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits, make_blobs
+from torch import nn
+
+from skdeepclust.metrics import clustering_accuracy
+
+from ._instances import small_hadis, small_mtdc
+
+FACTORIES = [small_hadis, small_mtdc]
+ids = ["HaDis", "MTDC"]
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(300, centers=4, n_features=6, cluster_std=1.0, random_state=0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X[:600] / 16.0).astype(np.float32), y[:600]
+
+
+@pytest.mark.parametrize("make", FACTORIES, ids=ids)
+def test_tabular_blobs(make, blobs):
+    X, y = blobs
+    est = make(n_clusters=4).fit(X)
+    assert clustering_accuracy(y, est.labels_) > 0.9
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert est.transform(X).shape == (300, est.n_features_out_)
+    assert est.history_[-1]["seconds"] > 0
+
+
+@pytest.mark.parametrize("make", FACTORIES, ids=ids)
+def test_images_with_conv_encoder(make, digits):
+    X, y = digits
+    est = make(n_clusters=10, image_shape=(1, 8, 8), hidden_dims=(16, 32), max_epochs=15, batch_size=64)
+    est.fit(X)
+    assert est.network_ is not None and est.transform(X).shape[0] == 600
+    assert clustering_accuracy(y, est.labels_) > 0.4  # chance is ~0.11; a 15-epoch run
+
+
+@pytest.mark.parametrize("make", FACTORIES, ids=ids)
+def test_custom_encoder_and_augment(make, blobs):
+    X, _ = blobs
+    calls = {"n": 0}
+
+    def augment(x, gen):
+        calls["n"] += 1
+        return x + 0.1 * torch.randn(x.shape, generator=gen, device=x.device)
+
+    torch.manual_seed(0)
+    enc = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
+    weights = enc[0].weight.detach().clone()
+    est = make(n_clusters=4, encoder=enc, augment=augment, max_epochs=5).fit(X)
+    assert calls["n"] == 2 * 5 * (300 // 32)  # two views per step
+    assert torch.equal(enc[0].weight, weights)  # the user's module is copied, not trained in place
+    trained = [m for m in est.network_.modules() if isinstance(m, nn.Linear) and m.in_features == 6]
+    assert trained and not torch.equal(trained[0].weight.cpu(), weights)
+
+
+@pytest.mark.parametrize("make", FACTORIES, ids=ids)
+def test_determinism_and_pickle(make, blobs):
+    X, _ = blobs
+    a = make(n_clusters=4, max_epochs=5, random_state=3).fit(X)
+    b = make(n_clusters=4, max_epochs=5, random_state=3).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_allclose(restored.transform(X), a.transform(X))
+
+
+@pytest.mark.parametrize("make", FACTORIES, ids=ids)
+def test_bad_image_input(make, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="has 49 pixels per image but X has 64 features"):
+        make(image_shape=(1, 7, 7)).fit(X)
+    with pytest.raises(ValueError, match="divide 8-bit images by 255"):
+        make(image_shape=(1, 8, 8)).fit(X * 16)
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        make(image_shape=(8, 8)).fit(X)
+    with pytest.raises(ValueError, match="n_clusters=700 must be <= n_samples=600"):
+        make(n_clusters=700).fit(X)
+
+
+# ---------------------------------------------------------------- method-specific
+def test_hadis_embedding_centres_and_warmup(blobs):
+    X, _ = blobs
+    est = small_hadis(n_clusters=4).fit(X)
+    assert est.cluster_centers_.shape == (4, 8)
+    np.testing.assert_allclose(np.linalg.norm(est.cluster_centers_, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(est.transform(X), axis=1), 1.0, rtol=1e-6)
+    assert {"dsa", "hsd", "psl"} <= set(est.history_[-1])
+    assert "psl" not in est.history_[0]  # warm-up: no prototype term
+
+
+def test_hadis_ablation_switches(blobs):
+    X, _ = blobs
+    no_hsd = small_hadis(n_clusters=4, hsd_weight=0.0, max_epochs=5).fit(X)
+    no_psl = small_hadis(n_clusters=4, cluster_loss_weight=0.0, max_epochs=5).fit(X)
+    assert "hsd" not in no_hsd.history_[-1] and "psl" in no_hsd.history_[-1]
+    assert "psl" not in no_psl.history_[-1] and "hsd" in no_psl.history_[-1]
+
+
+def test_mtdc_mutual_switch_gives_cc_baseline(blobs):
+    X, _ = blobs
+    mtdc = small_mtdc(n_clusters=4, max_epochs=3).fit(X)
+    cc = small_mtdc(n_clusters=4, max_epochs=3, mutual=False).fit(X)
+    assert {"instance", "cluster", "hcr", "pcl"} <= set(mtdc.history_[-1])
+    assert "hcr" not in cc.history_[-1] and "pcl" not in cc.history_[-1]
+    np.testing.assert_allclose(cc.transform(X).sum(1), 1.0, rtol=1e-6)
