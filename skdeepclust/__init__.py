@@ -4,7 +4,8 @@ from .distilmvc import DistilMVC
 from .hadis import HaDis
 from .mtdc import MTDC
 from .multiview import ViewScaler, stack_views
+from .secu import SeCu
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MTDC", "DistilMVC", "HaDis", "ViewScaler", "__version__", "stack_views"]
+__all__ = ["MTDC", "DistilMVC", "HaDis", "SeCu", "ViewScaler", "__version__", "stack_views"]

@@ -95,7 +95,7 @@ class LRSchedule(Callback):
     ``e`` is the fractional epoch of the *next* step, ``epoch + k / steps_per_epoch`` with ``k`` the
     1-based step within the epoch (so the first step of training sees ``e = 1 / steps_per_epoch``).
     Each group's starting ``lr`` is kept as ``initial_lr`` (groups may have different base rates, e.g.
-    a predictor at 10x).
+    a predictor at 10x); a group created with ``"scheduled": False`` keeps its rate.
 
     Parameters
     ----------
@@ -116,7 +116,8 @@ class LRSchedule(Callback):
     def _apply(self, e: float) -> None:
         f = self.factor(e)
         for group in self.optimizer.param_groups:
-            group["lr"] = group["initial_lr"] * f
+            if group.get("scheduled", True):
+                group["lr"] = group["initial_lr"] * f
 
     def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
         self._k = 1

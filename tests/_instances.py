@@ -1,6 +1,6 @@
 """Small, fast estimator instances for the check suite and behaviour tests (not the user defaults)."""
 
-from skdeepclust import MTDC, DistilMVC, HaDis
+from skdeepclust import MTDC, DistilMVC, HaDis, SeCu
 
 
 def small_distilmvc(**kw):
@@ -52,4 +52,22 @@ def small_mtdc(**kw):
     return MTDC(**params)
 
 
-SMALL_ESTIMATORS = [small_distilmvc(), small_hadis(), small_mtdc()]
+def small_secu(**kw):
+    params = dict(
+        n_heads=2,
+        hidden_dims=(32,),
+        projection_hidden_dim=32,
+        feature_dim=8,
+        max_epochs=30,
+        warmup_epochs=3,
+        batch_size=32,
+        temperature_repr=0.1,
+        temperature_centre=0.1,
+        device="cpu",
+        random_state=0,
+    )
+    params.update(kw)
+    return SeCu(**params)
+
+
+SMALL_ESTIMATORS = [small_distilmvc(), small_hadis(), small_mtdc(), small_secu()]

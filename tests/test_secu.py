@@ -1,0 +1,88 @@
+"""SeCu's own pieces: the centre loss's gradient property and the constrained assignments."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import make_blobs
+
+from skdeepclust.metrics import clustering_accuracy
+from skdeepclust.secu import entropy_constrained_assignment, secu_centre_loss, size_constrained_assignment
+
+from ._instances import small_secu
+
+
+def test_centre_loss_moves_only_own_centres_with_hardness_weights():
+    g = torch.Generator().manual_seed(0)
+    x = F.normalize(torch.randn(6, 4, generator=g), dim=1).requires_grad_(True)
+    w = F.normalize(torch.randn(4, 5, generator=g), dim=0).requires_grad_(True)
+    labels = torch.tensor([0, 0, 2, 2, 2, 3])  # centres 1 and 4 have no instance
+    T = 0.05
+    secu_centre_loss(x, w, labels, T).backward()
+    assert x.grad is None  # the encoder gets nothing from this loss
+    assert torch.all(w.grad[:, [1, 4]] == 0)  # negatives never move a centre
+    p = torch.softmax(x.detach() @ w.detach() / T, dim=1)
+    expected = torch.zeros(4, 5)
+    for i, k in enumerate(labels.tolist()):
+        expected[:, k] -= (1 - p[i, k]) * x.detach()[i] / (T * len(labels))
+    torch.testing.assert_close(w.grad, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_plain_cross_entropy_would_move_every_centre():
+    """The contrast that makes SeCu 'stable': ordinary CE pushes the absent centres too."""
+    g = torch.Generator().manual_seed(1)
+    x = F.normalize(torch.randn(6, 4, generator=g), dim=1)
+    w = F.normalize(torch.randn(4, 5, generator=g), dim=0).requires_grad_(True)
+    labels = torch.tensor([0, 0, 2, 2, 2, 3])
+    F.cross_entropy(x @ w / 0.05, labels).backward()
+    assert torch.all(w.grad[:, [1, 4]].abs().sum(0) > 0)
+
+
+def test_size_constraint_dual_step_hand_computed():
+    scores = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.8, 0.3], [0.7, 0.2]])  # all prefer cluster 0
+    labels, duals = size_constrained_assignment(scores, torch.zeros(2), ratio=0.9, dual_lr=0.1)
+    assert labels.tolist() == [0, 0, 0, 0]
+    torch.testing.assert_close(duals, torch.tensor([0.0, 0.1 * 0.45]))
+
+
+def test_size_constraint_fills_an_unpopular_cluster():
+    scores = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.8, 0.3], [0.7, 0.2]])
+    duals = torch.zeros(2)
+    for _ in range(200):
+        labels, duals = size_constrained_assignment(scores, duals, ratio=0.9, dual_lr=0.1)
+    assert 1 in labels.tolist()
+
+
+def test_entropy_assignment_hand_computed():
+    # counts [3, 1]; the instance sits in cluster 0 and prefers it by 0.1.
+    # Moving it: Delta = [phi(.5) - phi(.75)] + [phi(.5) - phi(.25)] = -0.1308
+    costs = torch.tensor([[0.0, 0.1]])
+    counts = torch.tensor([3.0, 1.0])
+    moved, c1 = entropy_constrained_assignment(costs, counts, alpha=1.0, previous=torch.tensor([0]))
+    assert moved.tolist() == [1] and c1.tolist() == [2.0, 2.0]
+    stayed, c2 = entropy_constrained_assignment(costs, counts, alpha=0.5, previous=torch.tensor([0]))
+    assert stayed.tolist() == [0] and c2.tolist() == [3.0, 1.0]
+
+
+def test_entropy_assignment_first_epoch_hand_computed():
+    # counts [2, 0]; adding: Delta_0 = phi(1) - phi(2/3) = 0.2703, Delta_1 = phi(1/3) - phi(0) = -0.3662
+    costs = torch.tensor([[0.0, 0.5]])
+    labels, counts = entropy_constrained_assignment(costs, torch.tensor([2.0, 0.0]), alpha=1.0, previous=None)
+    assert labels.tolist() == [1] and counts.tolist() == [2.0, 1.0]
+    assert 0.5 - 0.3662 < 0.2703  # the margin the test relies on
+    labels0, _ = entropy_constrained_assignment(costs, torch.zeros(2), alpha=1.0, previous=None)
+    assert labels0.tolist() == [0]  # first batch: plain argmin
+    assert math.isclose(-(2 / 3) * math.log(2 / 3), 0.2703, abs_tol=1e-4)
+
+
+@pytest.mark.parametrize("constraint", ["size", "entropy"])
+def test_secu_fits_blobs_with_balanced_clusters(constraint):
+    X, y = make_blobs(300, centers=4, n_features=6, random_state=0)
+    est = small_secu(n_clusters=4, constraint=constraint).fit(X)
+    assert clustering_accuracy(y, est.labels_) > 0.9
+    assert len(est.assignments_) == 2 and est.assignments_[1].max() < 8
+    assert est.history_[-1]["min_cluster"] > 0
+    assert est.cluster_centers_.shape == (4, 8)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
