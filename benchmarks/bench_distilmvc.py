@@ -16,8 +16,8 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from _table import HEADER, rows
 from sklearn.cluster import KMeans
 
 from skdeepclust import DistilMVC, ViewScaler, stack_views
@@ -27,10 +27,6 @@ from skdeepclust.metrics import evaluate_clustering
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def fmt(values):
-    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -38,7 +34,7 @@ def main():
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    rows = []
+    table_rows = []
     for name in args.datasets:
         ds = load_mat_views(args.data / f"{name}.mat")
         X, sizes = stack_views(ds.views)
@@ -54,17 +50,13 @@ def main():
             km = KMeans(ds.n_clusters, n_init=10, random_state=seed).fit_predict(Xs)
             res["KMeans"].append({**evaluate_clustering(ds.y, km), "sec": time.perf_counter() - t0})
             print(name, seed, res["DistilMVC"][-1], flush=True)
-        for method, runs in res.items():
-            rows.append(
-                f"| {name} | {method} | {fmt([r['acc'] for r in runs])} | {fmt([r['nmi'] for r in runs])} | "
-                f"{fmt([r['ari'] for r in runs])} | {np.mean([r['sec'] for r in runs]):.1f} |"
-            )
+        table_rows += rows(name, res)
     header = (
         f"DistilMVC defaults, CPU ({platform.processor() or platform.machine()}, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads), seeds {args.seeds}; KMeans on min-max-scaled concatenated views.\n\n"
-        "| dataset | method | ACC | NMI | ARI | fit s |\n|---|---|---|---|---|---|"
+        f"{torch.get_num_threads()} threads), seeds {args.seeds}; "
+        "KMeans on min-max-scaled concatenated views.\n\n" + HEADER
     )
-    table = header + "\n" + "\n".join(rows) + "\n"
+    table = header + "\n" + "\n".join(table_rows) + "\n"
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

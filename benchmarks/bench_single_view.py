@@ -16,17 +16,13 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from _table import HEADER, rows
 from shared_data import LOADERS
 from sklearn.cluster import KMeans
 
 import skdeepclust
 from skdeepclust.metrics import evaluate_clustering
-
-
-def fmt(values):
-    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
 
 
 def main():
@@ -42,7 +38,7 @@ def main():
     cls = getattr(skdeepclust, args.method)
     extra = json.loads(args.params)
     label = args.label or args.method + (f" {extra}" if extra else "")
-    rows = []
+    table_rows = []
     for name in args.datasets:
         X, y, shape = LOADERS[name]()
         k = int(y.max()) + 1
@@ -57,16 +53,12 @@ def main():
                 t0 = time.perf_counter()
                 km = KMeans(k, n_init=10, random_state=seed).fit_predict(X)
                 res["KMeans (pixels)"].append({**evaluate_clustering(y, km), "sec": time.perf_counter() - t0})
-        for method, runs in res.items():
-            rows.append(
-                f"| {name} | {method} | {fmt([r['acc'] for r in runs])} | {fmt([r['nmi'] for r in runs])} | "
-                f"{fmt([r['ari'] for r in runs])} | {np.mean([r['sec'] for r in runs]):.1f} |"
-            )
+        table_rows += rows(name, res)
     header = (
         f"CPU ({platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads), "
-        f"seeds {args.seeds}.\n\n| dataset | method | ACC | NMI | ARI | fit s |\n|---|---|---|---|---|---|"
+        f"seeds {args.seeds}.\n\n" + HEADER
     )
-    table = header + "\n" + "\n".join(rows) + "\n"
+    table = header + "\n" + "\n".join(table_rows) + "\n"
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

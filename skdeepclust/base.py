@@ -113,7 +113,6 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             obj = getattr(self, name)
             if isinstance(obj, torch.nn.Module):
                 obj.eval()
-        self._label_map_ = None
         _, raw = self._run_inference(X)
         used = np.unique(raw)
         label_map = np.full(self._n_raw_clusters(), -1, dtype=np.int64)
