@@ -302,8 +302,8 @@ class DistilMVC(BaseDeepClusterer):
     # ------------------------------------------------------------------ input
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None
-        if is_view_list(X):
-            X, list_sizes = stack_views(X)
+        if is_view_list(X) or (isinstance(X, list | tuple) and any(np.ndim(v) == 2 for v in X)):
+            X, list_sizes = stack_views(X)  # raises a clear error for a mixed list
         elif isinstance(X, list | tuple) and len(X) == 0:
             raise ValueError("X is an empty list: pass a list of 2-D views or one 2-D array.")
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=2 if reset else 1)
