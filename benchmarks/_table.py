@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 HEADER = "| dataset | method | ACC | NMI | ARI | fit s |\n|---|---|---|---|---|---|"
@@ -19,3 +21,12 @@ def rows(dataset: str, results: dict[str, list[dict]]) -> list[str]:
         f"{mean_std([r['ari'] for r in runs])} | {np.mean([r['sec'] for r in runs]):.1f} |"
         for method, runs in results.items()
     ]
+
+
+def emit(header: str, table_rows: list[str], out: Path | None) -> None:
+    """Print the table and write it to ``out`` when given."""
+    table = header + "\n" + "\n".join(table_rows) + "\n"
+    print(table)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(table)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import torch
-from _table import HEADER, rows
+from _table import HEADER, emit, rows
 from sklearn.cluster import KMeans
 
 from skdeepclust import DistilMVC, ViewScaler, stack_views
@@ -56,11 +56,7 @@ def main():
         f"{torch.get_num_threads()} threads), seeds {args.seeds}; "
         "KMeans on min-max-scaled concatenated views.\n\n" + HEADER
     )
-    table = header + "\n" + "\n".join(table_rows) + "\n"
-    print(table)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(table)
+    emit(header, table_rows, args.out)
 
 
 if __name__ == "__main__":

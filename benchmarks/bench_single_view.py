@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import torch
-from _table import HEADER, rows
+from _table import HEADER, emit, rows
 from shared_data import LOADERS
 from sklearn.cluster import KMeans
 
@@ -58,11 +58,7 @@ def main():
         f"CPU ({platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads), "
         f"seeds {args.seeds}.\n\n" + HEADER
     )
-    table = header + "\n" + "\n".join(table_rows) + "\n"
-    print(table)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(table)
+    emit(header, table_rows, args.out)
 
 
 if __name__ == "__main__":

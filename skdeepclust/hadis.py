@@ -19,7 +19,6 @@ from ._utils import FitContext, build_module
 from .base import BaseDeepClusterer
 from .cluster import kmeans
 from .losses import byol_alignment, hardness_aware_distillation, prototype_contrastive_loss
-from .nn import output_dim
 from .single_view import SingleViewMixin
 from .training import Callback, EMAUpdate, LRSchedule, cosine_momentum, train_stage
 
@@ -48,14 +47,18 @@ class _HaDisNet(nn.Module):
 
 
 class _PseudoLabels(Callback):
-    """k-means on the target embedding of the clean data, before every epoch (from epoch 1 on)."""
+    """k-means on the target embedding of the clean data before every epoch that uses PSL.
 
-    def __init__(self, est: HaDis, net: _HaDisNet, X: torch.Tensor, ctx: FitContext):
-        self.est, self.net, self.X, self.ctx = est, net, X, ctx
+    (The reference also clusters during warm-up, where PSL is off and the labels go unused.)
+    """
+
+    def __init__(self, est: HaDis, net: _HaDisNet, X: torch.Tensor, ctx: FitContext, first_epoch: int):
+        self.est, self.net, self.X, self.ctx, self.first_epoch = est, net, X, ctx, first_epoch
         self.labels: torch.Tensor | None = None
 
     def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
-        self.labels = self.est._kmeans(self.net, self.X, self.ctx).labels
+        if epoch >= self.first_epoch:
+            self.labels = self.est._kmeans(self.net, self.X, self.ctx).labels
 
 
 class HaDis(SingleViewMixin, BaseDeepClusterer):
@@ -268,15 +271,17 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         return kmeans(emb, self.n_clusters, n_init=self.kmeans_n_init, generator=ctx.device_generator)
 
     def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
-        X = self._prepare_input(X)
-        augment = self._make_augment(X)
-        n, d = X.shape
-        backbone = self._make_backbone(d, ctx)
-        width = output_dim(backbone, d)
+        X, augment, backbone, width = self._prepare_training(X, ctx)
+        n = X.shape[0]
         net = build_module(lambda: _HaDisNet(nn.Identity(), width, self.projection_hidden_dim, self.feature_dim),
                            ctx.generator)
         net.online[0] = backbone
         net.target = copy.deepcopy(net.online).requires_grad_(False)
+        with torch.no_grad():  # predictor: linear weights N(0, 0.01^2), biases 0 (reference init)
+            for layer in net.predictor:
+                if isinstance(layer, nn.Linear):
+                    layer.weight.normal_(0.0, 0.01, generator=ctx.generator)
+                    layer.bias.zero_()
         net = net.to(ctx.device)
         self.network_ = net
         self.n_features_out_ = self.feature_dim
@@ -309,7 +314,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
             def ema(epoch, batch_idx, step, n_steps):
                 return self.ema_base
 
-        pseudo = _PseudoLabels(self, net, X, ctx)
+        pseudo = _PseudoLabels(self, net, X, ctx, first_epoch=warm)
         state = {"epoch": 0}
 
         class _Epoch(Callback):

@@ -22,7 +22,7 @@ from .losses import (
     pseudo_label_supcon,
     topk_agreement_mask,
 )
-from .nn import ClusterHead, ProjectionHead, output_dim
+from .nn import ClusterHead, ProjectionHead
 from .single_view import SingleViewMixin
 from .training import train_stage
 
@@ -214,11 +214,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.verbose = verbose
 
     def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
-        X = self._prepare_input(X)
-        augment = self._make_augment(X)
-        n, d = X.shape
-        backbone = self._make_backbone(d, ctx)
-        rep = output_dim(backbone, d)
+        X, augment, backbone, rep = self._prepare_training(X, ctx)
+        n = X.shape[0]
         net = build_module(lambda: _MTDCNet(rep, self.projection_dim, self.n_clusters), ctx.generator)
         net.backbone = backbone
         net = net.to(ctx.device)

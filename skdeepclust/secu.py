@@ -16,7 +16,6 @@ from torch import nn
 
 from ._utils import FitContext, build_module
 from .base import BaseDeepClusterer
-from .nn import output_dim
 from .single_view import SingleViewMixin
 from .training import Callback, LRSchedule, train_stage
 
@@ -353,11 +352,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         self.verbose = verbose
 
     def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
-        X = self._prepare_input(X)
-        augment = self._make_augment(X)
-        n, d = X.shape
-        backbone = self._make_backbone(d, ctx)
-        rep = output_dim(backbone, d)
+        X, augment, backbone, rep = self._prepare_training(X, ctx)
+        n = X.shape[0]
         sizes = [h * self.n_clusters for h in range(1, self.n_heads + 1)]
         net = build_module(lambda: _SeCuNet(rep, self.projection_hidden_dim, self.feature_dim, sizes),
                            ctx.generator)

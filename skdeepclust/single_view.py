@@ -17,7 +17,7 @@ from torch import nn
 
 from ._utils import FitContext, build_module
 from .augment import ImageAugment, TabularAugment
-from .nn import make_encoder
+from .nn import make_encoder, output_dim
 
 __all__ = ["SingleViewMixin"]
 
@@ -100,3 +100,21 @@ class SingleViewMixin:
             dims = self._default_hidden_dims["image" if shape is not None else "tabular"]
         dims = tuple(int(d) for d in dims)
         return build_module(lambda: make_encoder(in_dim, dims, image_shape=shape), ctx.generator)
+
+    def _prepare_training(self, X: torch.Tensor, ctx: FitContext):
+        """Model input, augmentation, backbone and backbone width for one fit.
+
+        Returns
+        -------
+        X : torch.Tensor
+            The (standardised, for rows) training input.
+        augment : callable
+            ``augment(x, generator) -> x'``.
+        backbone : torch.nn.Module
+            The user's encoder (copied) or the default one, on the CPU.
+        width : int
+            The backbone's output width.
+        """
+        X = self._prepare_input(X)
+        backbone = self._make_backbone(X.shape[1], ctx)
+        return X, self._make_augment(X), backbone, output_dim(backbone, X.shape[1])
