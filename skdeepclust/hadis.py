@@ -331,13 +331,13 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
                 ta, tb = F.normalize(net.target(xa), dim=1), F.normalize(net.target(xb), dim=1)
             after_warmup = state["epoch"] >= warm
             std = self.latent_std if after_warmup else 0.0
-            if std > 0:
-                pa = net.predictor(za + std * torch.randn(za.shape, generator=ctx.device_generator,
-                                                          device=za.device, dtype=za.dtype))
-                pb = net.predictor(zb + std * torch.randn(zb.shape, generator=ctx.device_generator,
-                                                          device=zb.device, dtype=zb.dtype))
-            else:
-                pa, pb = net.predictor(za), net.predictor(zb)
+
+            def predict(z):  # DSA: the predictor sees a Gaussian-perturbed ("diffused") projection
+                if std > 0:
+                    z = z + std * torch.randn(z.shape, generator=ctx.device_generator, device=z.device, dtype=z.dtype)
+                return net.predictor(z)
+
+            pa, pb = predict(za), predict(zb)
             terms = {"dsa": 0.5 * (byol_alignment(pa, tb) + byol_alignment(pb, ta))}
             if self.hsd_weight > 0:
                 hsd = hardness_aware_distillation(tb, pa, self.hsd_tau) + hardness_aware_distillation(
@@ -370,7 +370,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:
-        return ("network_", "cluster_centers_", *self._input_transform_attrs())
+        return (*super()._inference_modules(), "cluster_centers_")
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         X = self._apply_input_transform(mods, X)

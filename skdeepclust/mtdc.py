@@ -250,9 +250,6 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
                     ctx=ctx, history=self.history_, stage="mtdc" if self.mutual else "cc", modules=[net],
                     verbose=self.verbose)
 
-    def _inference_modules(self) -> tuple[str, ...]:
-        return ("network_", *self._input_transform_attrs())
-
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         probs = mods["network_"](self._apply_input_transform(mods, X))[1].to(X.dtype)
         return probs, probs.argmax(1)

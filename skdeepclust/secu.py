@@ -442,9 +442,6 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
             self.assignments_ = [a.cpu().numpy() for a in assign]
             self.cluster_centers_ = net.head(0).detach().T.float().cpu().numpy()
 
-    def _inference_modules(self) -> tuple[str, ...]:
-        return ("network_", *self._input_transform_attrs())
-
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
         emb = net.embed(self._apply_input_transform(mods, X))

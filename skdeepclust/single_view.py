@@ -69,6 +69,9 @@ class SingleViewMixin:
     def _input_transform_attrs(self) -> tuple[str, ...]:
         return ("input_offset_", "input_scale_")
 
+    def _inference_modules(self) -> tuple[str, ...]:
+        return ("network_", *self._input_transform_attrs())
+
     @staticmethod
     def _apply_input_transform(mods: dict, X: torch.Tensor) -> torch.Tensor:
         return (X - mods["input_offset_"]) / mods["input_scale_"]

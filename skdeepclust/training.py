@@ -150,6 +150,11 @@ class _Progress:
         sys.stderr.flush()
 
 
+def _n_batches(n: int, batch_size: int, drop_last: bool) -> int:
+    n_full = n // batch_size
+    return n_full if (drop_last and n_full > 0) else -(-n // batch_size)
+
+
 def _batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: FitContext):
     order = torch.randperm(n, generator=ctx.generator) if shuffle else torch.arange(n)
     order = order.to(ctx.device)
@@ -225,7 +230,7 @@ def train_stage(
     batch_size = max(1, min(batch_size, n_samples))
     params = [p for group in optimizer.param_groups for p in group["params"]]
     progress = _Progress(stage, n_epochs, verbose >= 1)
-    n_steps = n_epochs * len(_batches(n_samples, batch_size, drop_last, False, ctx))
+    n_steps = n_epochs * _n_batches(n_samples, batch_size, drop_last)
     global_step = 0
     for m in modules:
         m.train()
