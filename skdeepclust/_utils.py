@@ -142,7 +142,8 @@ def init_module(module: nn.Module, generator: torch.Generator) -> nn.Module:
 
     PyTorch's own ``reset_parameters`` draws from the global random state; this function reproduces
     the default schemes (Kaiming-uniform weights, uniform biases for linear and convolution layers;
-    ones and zeros for normalisation layers) with a private generator.
+    ones and zeros for normalisation layers) with a private generator. Modules that define
+    ``reset_parameters_from(generator)`` (e.g. ensemble layers) are then initialised by that method.
 
     Parameters
     ----------
@@ -171,6 +172,9 @@ def init_module(module: nn.Module, generator: torch.Generator) -> nn.Module:
                     nn.init.zeros_(m.bias)
                 if getattr(m, "running_mean", None) is not None:
                     m.reset_running_stats()
+        for m in module.modules():  # modules with their own seeded scheme (applied after the defaults)
+            if hasattr(m, "reset_parameters_from"):
+                m.reset_parameters_from(generator)
     return module
 
 

@@ -113,7 +113,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             obj = getattr(self, name)
             if isinstance(obj, torch.nn.Module):
                 obj.eval()
-        _, raw = self._run_inference(X)
+        raw = self._training_raw_labels(X)
         used = np.unique(raw)
         label_map = np.full(self._n_raw_clusters(), -1, dtype=np.int64)
         label_map[used] = np.arange(used.size)
@@ -122,6 +122,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self._label_map_ = label_map
         self.labels_ = label_map[raw]
         return self
+
+    def _training_raw_labels(self, X: np.ndarray) -> np.ndarray:
+        """Raw cluster ids of the training samples (default: inference on ``X``; transductive methods override)."""
+        return self._run_inference(X)[1]
 
     def _n_raw_clusters(self) -> int:
         return int(self.n_clusters)

@@ -1,6 +1,6 @@
 """Small, fast estimator instances for the check suite and behaviour tests (not the user defaults)."""
 
-from skdeepclust import MTDC, DistilMVC, HaDis, SeCu
+from skdeepclust import MTDC, SPC, DistilMVC, HaDis, SeCu
 
 
 def small_distilmvc(**kw):
@@ -70,4 +70,22 @@ def small_secu(**kw):
     return SeCu(**params)
 
 
-SMALL_ESTIMATORS = [small_distilmvc(), small_hadis(), small_mtdc(), small_secu()]
+def small_spc(**kw):
+    params = dict(
+        n_members=2,
+        hidden_dims=(32,),
+        latent_dim=4,
+        head_hidden=8,
+        pretrain_epochs=10,
+        epochs_per_round=3,
+        max_rounds=1,
+        embedding="none",
+        batch_size=16,
+        device="cpu",
+        random_state=0,
+    )
+    params.update(kw)
+    return SPC(**params)
+
+
+SMALL_ESTIMATORS = [small_distilmvc(), small_hadis(), small_mtdc(), small_secu(), small_spc()]

@@ -1,0 +1,132 @@
+"""SPC: latent noise, the ensemble vote, the batched ensemble networks and the estimator."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+
+from skdeepclust import SPC
+from skdeepclust._utils import build_module
+from skdeepclust.metrics import clustering_accuracy
+from skdeepclust.nn import EnsembleConvAutoencoder, EnsembleMLPAutoencoder
+from skdeepclust.spc import ensemble_vote, relative_latent_noise
+
+from ._instances import small_spc
+
+
+def test_relative_latent_noise_hand_computed():
+    z = torch.zeros(2, 2, 3)
+    out = relative_latent_noise(z, 1.5, torch.Generator().manual_seed(0))
+    eps = torch.randn(2, 2, 3, generator=torch.Generator().manual_seed(0))
+    for m in range(2):  # each member's noise is scaled by that member's own largest draw
+        expected = 1.5 * eps[:, m] / eps[:, m].max()
+        assert torch.allclose(out[:, m], expected)
+        assert out[:, m].max() == pytest.approx(1.5)
+    mask = torch.tensor([[True, False], [False, True]])
+    out = relative_latent_noise(z, 1.0, torch.Generator().manual_seed(0), mask=mask)
+    assert torch.allclose(out[:, 0], eps[:, 0] / eps[0, 0].max())  # member 0: row 0 only
+    assert torch.allclose(out[:, 1], eps[:, 1] / eps[1, 1].max())
+    assert relative_latent_noise(z, 0.0, torch.Generator()) is z
+
+
+def test_ensemble_vote_aligns_votes_and_selects():
+    pivot = np.array([0, 0, 1, 1, 2, 2])
+    renamed = np.array([2, 2, 0, 0, 1, 1])  # same partition, other ids
+    one_off = np.array([1, 0, 0, 0, 2, 2])  # ids renamed, and sample 1 moved to the cluster of samples 2, 3
+    labels, sel, n = ensemble_vote([pivot, renamed, one_off], 3, threshold=1.0)
+    assert n == 3
+    np.testing.assert_array_equal(labels, pivot)
+    np.testing.assert_array_equal(sel, [True, False, True, True, True, True])
+    # 2 of 3 votes reach a 1/1.2 threshold? 2 < 3/1.2 = 2.5: not selected
+    _, sel, _ = ensemble_vote([pivot, renamed, one_off], 3, threshold=1 / 1.2)
+    assert not sel[1]
+    _, sel, _ = ensemble_vote([pivot, renamed, one_off], 3, threshold=0.6)
+    assert sel.all()
+    # a voter that does not use all K clusters is not counted
+    degenerate = np.zeros(6, dtype=int)
+    labels, sel, n = ensemble_vote([degenerate, pivot, renamed], 3, threshold=1.0)
+    assert n == 2 and sel.all()
+    np.testing.assert_array_equal(labels, pivot)  # pivot = first counted voter
+    # an explicit pivot fixes the ids
+    labels, _, _ = ensemble_vote([pivot, renamed], 3, threshold=1.0, pivot=renamed)
+    np.testing.assert_array_equal(labels, renamed)
+
+
+@pytest.mark.parametrize(
+    "factory, d",
+    [
+        (lambda: EnsembleMLPAutoencoder(3, 10, (8,), 4), 10),
+        (lambda: EnsembleConvAutoencoder(3, (1, 16, 16), 5), 256),
+    ],
+)
+def test_ensemble_members_are_independent(factory, d):
+    net = build_module(factory, torch.Generator().manual_seed(0))
+    x = torch.rand(6, 3, d, requires_grad=True)
+    z = net.encode(x)
+    rec = net.decode(z)
+    assert z.shape[:2] == (6, 3) and rec.shape == x.shape
+    rec[:, 1].sum().backward()  # member 1's output depends on member 1's input only
+    assert x.grad[:, 1].abs().sum() > 0
+    assert x.grad[:, 0].abs().sum() == 0 and x.grad[:, 2].abs().sum() == 0
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 16, 16), (1, 28, 28), (1, 32, 32), (3, 30, 30), (1, 20, 12)])
+def test_conv_autoencoder_reconstructs_any_image_size(shape):
+    net = build_module(lambda: EnsembleConvAutoencoder(2, shape, 50), torch.Generator().manual_seed(0))
+    x = torch.rand(3, 2, int(np.prod(shape)))
+    out = net.decode(net.encode(x))
+    assert out.shape == x.shape and out.abs().max() < 1
+
+
+def test_spc_clusters_blobs_with_umap():
+    pytest.importorskip("umap")
+    X, y = make_blobs(n_samples=300, centers=4, n_features=10, cluster_std=1.5, random_state=3)
+    est = small_spc(n_clusters=4, embedding="umap", n_members=3, epochs_per_round=10, max_rounds=2, patience=1).fit(X)
+    assert clustering_accuracy(y, est.labels_) > 0.95
+    assert [r["round"] for r in est.rounds_][:2] == [0, 1]
+    assert all(0 <= r["fraction_selected"] <= 1 and r["n_voters"] == 4 for r in est.rounds_)
+    assert est.best_round_ >= 1
+    np.testing.assert_array_equal(est.labels_ >= 0, True)
+    # predict (the heads' vote) agrees with the ensemble vote on the training data
+    assert (est.predict(X) == est.labels_).mean() > 0.9
+    assert est.transform(X).shape == (300, 3 * est.latent_dim)
+
+
+def test_spc_is_reproducible_and_keeps_global_rng():
+    X, _ = make_blobs(n_samples=120, centers=3, n_features=6, random_state=0)
+    torch.manual_seed(123)
+    np.random.seed(123)
+    state_t, state_np = torch.get_rng_state(), np.random.get_state()[1].copy()
+    a = small_spc(n_clusters=3).fit(X)
+    b = small_spc(n_clusters=3).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert torch.equal(torch.get_rng_state(), state_t)
+    np.testing.assert_array_equal(np.random.get_state()[1], state_np)
+
+
+def test_spc_images_and_bad_inputs():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 64))
+    est = small_spc(n_clusters=2, image_shape=(1, 8, 8), n_members=2, pretrain_epochs=1, epochs_per_round=1)
+    assert est.fit(X).transform(X).shape == (40, 2 * 4)
+    assert type(est.network_.ae).__name__ == "EnsembleConvAutoencoder"
+    with pytest.raises(ValueError, match=r"pixel values must lie in \[0, 1\]"):
+        small_spc(n_clusters=2, image_shape=(1, 8, 8)).fit(X * 255)
+    with pytest.raises(ValueError, match="image_shape"):
+        small_spc(n_clusters=2, autoencoder="conv").fit(X)
+    with pytest.raises(ValueError, match="agreement_threshold"):
+        small_spc(n_clusters=2, agreement_threshold=1.5).fit(X)
+    with pytest.raises(ValueError, match="NaN"):
+        small_spc(n_clusters=2).fit(np.where(X > 0.99, np.nan, X))
+    with pytest.raises(ValueError, match="n_samples=2"):
+        small_spc(n_clusters=2).fit(X[:2])
+
+
+def test_spc_without_umap_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", None)  # import umap -> ImportError
+    X, _ = make_blobs(n_samples=30, centers=2, random_state=0)
+    with pytest.raises(ImportError, match=r"skdeepclust\[umap\]"):
+        SPC(n_clusters=2, device="cpu").fit(X)
