@@ -6,6 +6,8 @@ Usage::
         [--seeds 0 1 2] [--params '{"max_epochs": 50}'] [--out benchmarks/results/hadis.md]
 
 Each method gets its defaults plus ``n_clusters`` and ``image_shape`` (and any ``--params``), on the CPU.
+For SPC a second table follows: per round, the fraction of selected samples and the accuracy of their
+pseudo-labels (labels are used only here, for the report), and whether ``predict`` agrees with ``labels_``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from shared_data import LOADERS
 from sklearn.cluster import KMeans
 
 import skdeepclust
-from skdeepclust.metrics import evaluate_clustering
+from skdeepclust.metrics import clustering_accuracy, evaluate_clustering
 
 
 def main():
@@ -38,7 +40,7 @@ def main():
     cls = getattr(skdeepclust, args.method)
     extra = json.loads(args.params)
     label = args.label or args.method + (f" {extra}" if extra else "")
-    table_rows = []
+    table_rows, round_rows = [], []
     for name in args.datasets:
         X, y, shape = LOADERS[name]()
         k = int(y.max()) + 1
@@ -49,6 +51,8 @@ def main():
             labels = est.fit_predict(X)
             res[label].append({**evaluate_clustering(y, labels), "sec": time.perf_counter() - t0})
             print(name, seed, res[label][-1], flush=True)
+            if hasattr(est, "rounds_"):
+                round_rows += _round_rows(name, seed, est, X, y)
             if not args.no_baseline:
                 t0 = time.perf_counter()
                 km = KMeans(k, n_init=10, random_state=seed).fit_predict(X)
@@ -58,7 +62,28 @@ def main():
         f"CPU ({platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads), "
         f"seeds {args.seeds}.\n\n" + HEADER
     )
+    if round_rows:
+        table_rows += ["", "Rounds (SPC): selected fraction and the accuracy of the selected pseudo-labels.", "",
+                       ROUND_HEADER, *round_rows]
     emit(header, table_rows, args.out)
+
+
+ROUND_HEADER = (
+    "| dataset | seed | round | selected | ACC of selected | ACC of all | kept |\n|---|---|---|---|---|---|---|"
+)
+
+
+def _round_rows(name, seed, est, X, y) -> list[str]:
+    out = []
+    for r in est.rounds_:
+        sel = r["selected"]
+        acc_sel = clustering_accuracy(y[sel], r["labels"][sel]) if sel.any() else float("nan")
+        kept = "yes" if r["round"] == est.best_round_ else ""
+        out.append(f"| {name} | {seed} | {r['round']} | {r['fraction_selected']:.3f} | {acc_sel:.4f} | "
+                   f"{clustering_accuracy(y, r['labels']):.4f} | {kept} |")
+    agree = float((est.predict(X) == est.labels_).mean())
+    out.append(f"| {name} | {seed} | predict vs labels_ | {agree:.4f} | | | |")
+    return out
 
 
 if __name__ == "__main__":
