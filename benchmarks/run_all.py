@@ -1,0 +1,183 @@
+"""The full benchmark table: every method and the baselines x every dataset, in one command.
+
+Usage::
+
+    python benchmarks/run_all.py                       # everything (hours on a 2-core CPU)
+    python benchmarks/run_all.py --methods SPC KMeans --datasets USPS digits --seeds 0 1 2
+    python benchmarks/run_all.py --table-only          # rebuild the table from the cached runs
+
+Each (method, dataset, seed) runs in its own subprocess, so its peak memory (max RSS of that process,
+data loading included) and fit seconds are its own. Results are appended to a JSON-lines cache
+(``benchmarks/results/runs.jsonl``); runs already in the cache are skipped unless ``--force``, so a long
+benchmark can be done in parts. The Markdown table (mean ± std over the seeds present) is written to
+``benchmarks/results/full_table.md``.
+
+Methods: DistilMVC on the multi-view sets; HaDis, SeCu, MTDC and SPC on the single-view sets (images);
+the baselines KMeans, spectral clustering (k-NN graph) and a Gaussian mixture on the same inputs
+(min-max-scaled, concatenated views for the multi-view sets; pixels for images). Each deep method gets
+the settings in ``SETTINGS`` (its defaults, except where a CPU budget setting is stated there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+MULTI_VIEW = ["MNIST_USPS", "BDGP", "HW", "Synthetic3d"]
+SINGLE_VIEW = ["USPS", "MNIST-10k", "COIL-20", "digits"]
+BASELINES = ["KMeans", "Spectral", "GMM"]
+DEEP = {"DistilMVC": MULTI_VIEW, "HaDis": SINGLE_VIEW, "SeCu": SINGLE_VIEW, "MTDC": SINGLE_VIEW, "SPC": SINGLE_VIEW}
+
+#: non-default settings per method (the CPU budget configurations); everything else is the default
+SETTINGS: dict[str, dict] = {
+    "SPC": {"autoencoder": "mlp", "n_members": 5, "max_rounds": 5, "n_jobs": 2},
+}
+
+
+def _load(dataset: str):
+    """``(X, y, image_shape, view_sizes, X_baseline)`` for one dataset."""
+    sys.path.insert(0, str(HERE))
+    if dataset in MULTI_VIEW:
+        from shared_data import DATA
+
+        from skdeepclust import ViewScaler, stack_views
+        from skdeepclust.datasets import load_mat_views
+
+        ds = load_mat_views(DATA / f"{dataset}.mat")
+        X, sizes = stack_views(ds.views)
+        return X, ds.y, None, sizes, ViewScaler(view_sizes=sizes).fit_transform(X)
+    from shared_data import LOADERS
+
+    X, y, shape = LOADERS[dataset]()
+    return X, y, shape, None, X
+
+
+def run_one(method: str, dataset: str, seed: int) -> dict:
+    """Fit one method on one dataset with one seed; return metrics, seconds and peak memory."""
+    import torch
+    from sklearn.cluster import KMeans, SpectralClustering
+    from sklearn.mixture import GaussianMixture
+
+    import skdeepclust
+    from skdeepclust.metrics import evaluate_clustering
+
+    X, y, shape, sizes, Xb = _load(dataset)
+    k = int(y.max()) + 1
+    t0 = time.perf_counter()
+    if method == "KMeans":
+        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(Xb)
+    elif method == "Spectral":
+        labels = SpectralClustering(k, affinity="nearest_neighbors", n_neighbors=10, assign_labels="cluster_qr",
+                                    random_state=seed).fit_predict(Xb)
+    elif method == "GMM":
+        Xp = Xb
+        if Xb.shape[1] > 50:  # full covariances in pixel space are singular: reduce first
+            from sklearn.decomposition import PCA
+
+            Xp = PCA(50, random_state=seed).fit_transform(Xb)
+        labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
+    else:
+        params = {"n_clusters": k, "device": "cpu", "random_state": seed, **SETTINGS.get(method, {})}
+        if sizes is not None:
+            params["view_sizes"] = sizes
+        else:
+            params["image_shape"] = shape
+        labels = getattr(skdeepclust, method)(**params).fit_predict(X)
+    sec = time.perf_counter() - t0
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return {"method": method, "dataset": dataset, "seed": seed, **evaluate_clustering(y, labels), "sec": sec,
+            "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": SETTINGS.get(method, {})}
+
+
+def _cache(path: Path) -> list[dict]:
+    """Cached runs made with the current settings; the latest run wins for each (method, dataset, seed)."""
+    if not path.exists():
+        return []
+    latest = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            if r.get("settings", {}) == SETTINGS.get(r["method"], {}):
+                latest[(r["method"], r["dataset"], r["seed"])] = r
+    return list(latest.values())
+
+
+def table(runs: list[dict]) -> str:
+    """Markdown table, one row per (dataset, method), mean ± std over seeds."""
+    from _table import mean_std
+
+    lines = [
+        f"CPU ({platform.machine()}), seeds as listed; peak memory = max RSS of the run's own process.",
+        "Settings other than the defaults: "
+        + "; ".join(f"{m}: {json.dumps(s)}" for m, s in SETTINGS.items())
+        + ".",
+        "",
+        "| dataset | method | ACC | NMI | ARI | fit s | peak MiB | seeds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    order = MULTI_VIEW + SINGLE_VIEW
+    methods = list(DEEP) + BASELINES
+    for ds in order:
+        for m in methods:
+            rs = [r for r in runs if r["dataset"] == ds and r["method"] == m]
+            if not rs:
+                continue
+            seeds = sorted(r["seed"] for r in rs)
+            lines.append(
+                f"| {ds} | {m} | {mean_std([r['acc'] for r in rs])} | {mean_std([r['nmi'] for r in rs])} | "
+                f"{mean_std([r['ari'] for r in rs])} | {np.mean([r['sec'] for r in rs]):.1f} | "
+                f"{np.max([r['peak_mib'] for r in rs]):.0f} | {','.join(map(str, seeds))} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--methods", nargs="+", default=list(DEEP) + BASELINES)
+    ap.add_argument("--datasets", nargs="+", default=MULTI_VIEW + SINGLE_VIEW)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--cache", type=Path, default=RESULTS / "runs.jsonl")
+    ap.add_argument("--out", type=Path, default=RESULTS / "full_table.md")
+    ap.add_argument("--force", action="store_true", help="re-run runs already in the cache")
+    ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--one", nargs=3, metavar=("METHOD", "DATASET", "SEED"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))))
+        return
+    unknown = [m for m in args.methods if m not in DEEP and m not in BASELINES]
+    if unknown:
+        ap.error(f"unknown methods {unknown}")
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
+    if not args.table_only:
+        done = {(r["method"], r["dataset"], r["seed"]) for r in _cache(args.cache)}
+        for ds in args.datasets:
+            for m in args.methods:
+                if m in DEEP and ds not in DEEP[m]:
+                    continue
+                for seed in args.seeds:
+                    if (m, ds, seed) in done and not args.force:
+                        continue
+                    out = subprocess.run([sys.executable, __file__, "--one", m, ds, str(seed)], check=True,
+                                         capture_output=True, text=True).stdout
+                    record = json.loads(out.strip().splitlines()[-1])
+                    print(json.dumps(record), flush=True)
+                    with args.cache.open("a") as f:
+                        f.write(json.dumps(record) + "\n")
+    text = table(_cache(args.cache))
+    print(text)
+    args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
