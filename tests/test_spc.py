@@ -111,8 +111,10 @@ def test_spc_images_and_bad_inputs():
     rng = np.random.default_rng(0)
     X = rng.random((40, 64))
     est = small_spc(n_clusters=2, image_shape=(1, 8, 8), n_members=2, pretrain_epochs=1, epochs_per_round=1)
+    assert est.fit(X).autoencoder_ == "mlp"  # "auto" on the CPU
+    est.set_params(autoencoder="conv")
     assert est.fit(X).transform(X).shape == (40, 2 * 4)
-    assert type(est.network_.ae).__name__ == "EnsembleConvAutoencoder"
+    assert est.autoencoder_ == "conv" and type(est.network_.ae).__name__ == "EnsembleConvAutoencoder"
     with pytest.raises(ValueError, match=r"pixel values must lie in \[0, 1\]"):
         small_spc(n_clusters=2, image_shape=(1, 8, 8)).fit(X * 255)
     with pytest.raises(ValueError, match="image_shape"):
