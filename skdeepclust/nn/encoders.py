@@ -25,7 +25,7 @@ def _activation(name: str) -> nn.Module:
 
 
 class MLP(nn.Sequential):
-    """Fully connected network ``dims[0] -> dims[1] -> ... -> dims[-1]``.
+    """Fully connected network through the widths ``dims`` (input first).
 
     Every layer but the last is followed by (optional batch norm and) the activation; the output is
     linear.
