@@ -92,11 +92,30 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
             params["view_sizes"] = sizes
         else:
             params["image_shape"] = shape
-        labels = getattr(skdeepclust, method)(**params).fit_predict(X)
+        est = getattr(skdeepclust, method)(**params)
+        labels = est.fit_predict(X)
     sec = time.perf_counter() - t0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    return {"method": method, "dataset": dataset, "seed": seed, **evaluate_clustering(y, labels), "sec": sec,
-            "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": SETTINGS.get(method, {})}
+    record = {"method": method, "dataset": dataset, "seed": seed, **evaluate_clustering(y, labels), "sec": sec,
+              "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": SETTINGS.get(method, {})}
+    if method == "SPC":
+        record["rounds"] = _spc_rounds(est, X, y)
+    return record
+
+
+def _spc_rounds(est, X, y) -> dict:
+    """Per vote: selected fraction, ACC of the selected pseudo-labels and of all (labels used only here)."""
+    from skdeepclust.metrics import clustering_accuracy
+
+    per_round = [
+        {"round": r["round"], "selected": r["fraction_selected"],
+         "acc_selected": clustering_accuracy(y[r["selected"]], r["labels"][r["selected"]])
+         if r["selected"].any() else float("nan"),
+         "acc_all": clustering_accuracy(y, r["labels"])}
+        for r in est.rounds_
+    ]
+    return {"per_round": per_round, "kept": est.best_round_,
+            "predict_agrees": float((est.predict(X) == est.labels_).mean())}
 
 
 def _cache(path: Path) -> list[dict]:
@@ -138,6 +157,20 @@ def table(runs: list[dict]) -> str:
                 f"{mean_std([r['ari'] for r in rs])} | {np.mean([r['sec'] for r in rs]):.1f} | "
                 f"{np.max([r['peak_mib'] for r in rs]):.0f} | {','.join(map(str, seeds))} |"
             )
+    spc = sorted((r for r in runs if r["method"] == "SPC" and "rounds" in r), key=lambda r: (r["dataset"], r["seed"]))
+    if spc:
+        lines += ["", "SPC rounds: fraction of samples selected by the vote, Hungarian ACC of the selected",
+                  "pseudo-labels and of the whole vote (labels used only for this report), the round kept",
+                  "(largest selected fraction), and how often `predict` agrees with `labels_` on the training data.",
+                  "", "| dataset | seed | round | selected | ACC of selected | ACC of all | kept |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in spc:
+            info = r["rounds"]
+            for q in info["per_round"]:
+                kept = "yes" if q["round"] == info["kept"] else ""
+                lines.append(f"| {r['dataset']} | {r['seed']} | {q['round']} | {q['selected']:.3f} | "
+                             f"{q['acc_selected']:.4f} | {q['acc_all']:.4f} | {kept} |")
+            lines.append(f"| {r['dataset']} | {r['seed']} | predict vs labels_ | {info['predict_agrees']:.4f} | | | |")
     return "\n".join(lines) + "\n"
 
 
