@@ -18,6 +18,7 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from _table import HEADER, emit, rows
 from shared_data import LOADERS
@@ -40,7 +41,7 @@ def main():
     cls = getattr(skdeepclust, args.method)
     extra = json.loads(args.params)
     label = args.label or args.method + (f" {extra}" if extra else "")
-    table_rows, round_rows = [], []
+    table_rows, round_rows, smallest = [], [], []
     for name in args.datasets:
         X, y, shape = LOADERS[name]()
         k = int(y.max()) + 1
@@ -50,6 +51,7 @@ def main():
             est = cls(n_clusters=k, image_shape=shape, device="cpu", random_state=seed, **extra)
             labels = est.fit_predict(X)
             res[label].append({**evaluate_clustering(y, labels), "sec": time.perf_counter() - t0})
+            smallest.append(f"| {name} | {seed} | {int(np.bincount(labels, minlength=k).min())} | {len(y) / k:.0f} |")
             print(name, seed, res[label][-1], flush=True)
             if hasattr(est, "rounds_"):
                 round_rows += _round_rows(name, seed, est, X, y)
@@ -62,6 +64,8 @@ def main():
         f"CPU ({platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads), "
         f"seeds {args.seeds}.\n\n" + HEADER
     )
+    table_rows += ["", f"Smallest cluster of {label} (a collapse check) against the mean class size.", "",
+                   "| dataset | seed | smallest cluster | mean class size |", "|---|---|---|---|", *smallest]
     if round_rows:
         table_rows += ["", "Rounds (SPC): selected fraction and the accuracy of the selected pseudo-labels.", "",
                        ROUND_HEADER, *round_rows]

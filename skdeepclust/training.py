@@ -27,6 +27,7 @@ __all__ = [
     "NonFiniteLossError",
     "TrainingInterrupted",
     "cosine_momentum",
+    "epochs_for_steps",
     "train_stage",
 ]
 
@@ -148,6 +149,41 @@ class _Progress:
         end = "\n" if done == self.n_epochs else ""
         sys.stderr.write(f"\r{self.desc} [{bar}] {done}/{self.n_epochs} {terms} ({elapsed:.1f}s)   {end}")
         sys.stderr.flush()
+
+
+def epochs_for_steps(n_steps: int, n_samples: int, batch_size: int, *, drop_last: bool = False,
+                     min_epochs: int = 1) -> int:
+    """Number of epochs that gives at least ``n_steps`` optimizer steps (and at least ``min_epochs``).
+
+    A schedule set in steps rather than epochs trains a small data set (few batches per epoch) as long
+    as a large one.
+
+    Parameters
+    ----------
+    n_steps : int
+        Wanted number of optimizer steps.
+    n_samples : int
+        Training samples.
+    batch_size : int
+        Mini-batch size.
+    drop_last : bool, default=False
+        Whether the last incomplete batch of an epoch is dropped.
+    min_epochs : int, default=1
+        Lower bound on the result.
+
+    Returns
+    -------
+    int
+        ``max(min_epochs, ceil(n_steps / batches_per_epoch))``.
+
+    Examples
+    --------
+    >>> epochs_for_steps(4500, n_samples=9298, batch_size=128)
+    62
+    >>> epochs_for_steps(4500, n_samples=1440, batch_size=128)
+    375
+    """
+    return max(int(min_epochs), math.ceil(n_steps / _n_batches(n_samples, batch_size, drop_last)))
 
 
 def _n_batches(n: int, batch_size: int, drop_last: bool) -> int:

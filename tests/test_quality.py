@@ -7,7 +7,7 @@ files of ``../shared/data`` and run the defaults (``python -m pytest -m slow``).
 import pytest
 from sklearn.datasets import load_digits
 
-from skdeepclust import DistilMVC, SeCu
+from skdeepclust import SPC, DistilMVC, SeCu
 from skdeepclust.datasets import load_mat_views
 from skdeepclust.metrics import evaluate_clustering
 
@@ -25,3 +25,18 @@ def test_distilmvc_mnist_usps_defaults(shared_data):
     ds = load_mat_views(shared_data / "MNIST_USPS.mat")
     m = evaluate_clustering(ds.y, DistilMVC(n_clusters=10, device="cpu", random_state=0).fit_predict(ds.views))
     assert m["acc"] > 0.97, m
+
+
+@pytest.mark.slow
+def test_spc_usps_cpu_budget(shared_data):
+    """SPC with the benchmark's CPU settings on USPS (KMeans on pixels: ACC 0.67; measured 0.976, ~4 min)."""
+    pytest.importorskip("umap")
+    import scipy.io
+
+    a = scipy.io.loadmat(shared_data / "USPS_9298.mat")["usps_all"]
+    X, y = a[:, :256] / 255.0, a[:, 256].astype(int) - 1
+    est = SPC(n_clusters=10, image_shape=(1, 16, 16), autoencoder="mlp", n_members=5, max_rounds=5, n_jobs=2,
+              device="cpu", random_state=0)
+    m = evaluate_clustering(y, est.fit_predict(X))
+    assert m["acc"] > 0.95 and m["nmi"] > 0.9, m
+    assert (est.predict(X) == est.labels_).mean() > 0.98

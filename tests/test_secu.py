@@ -86,3 +86,16 @@ def test_secu_fits_blobs_with_balanced_clusters(constraint):
     assert est.history_[-1]["min_cluster"] > 0
     assert est.cluster_centers_.shape == (4, 8)
     np.testing.assert_array_equal(est.predict(X), est.labels_)
+
+
+def test_default_schedule_is_set_in_steps(monkeypatch):
+    import skdeepclust.secu as secu_module
+
+    monkeypatch.setattr(secu_module, "DEFAULT_STEPS", 12)
+    X, _ = make_blobs(40, centers=2, n_features=4, random_state=0)
+    est = small_secu(n_clusters=2, max_epochs=None, warmup_epochs=1, batch_size=16).fit(X)
+    assert est.n_epochs_ == 4  # 3 batches per epoch -> 4 epochs for 12 steps
+    assert len(est.history_) == 4 and sum(h["steps"] for h in est.history_) == 12
+    est = small_secu(n_clusters=2, max_epochs=None, warmup_epochs=5, batch_size=16).fit(X)
+    assert est.n_epochs_ == 7  # at least warmup_epochs + 2
+    assert small_secu(n_clusters=2, max_epochs=3).fit(X).n_epochs_ == 3
