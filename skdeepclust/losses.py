@@ -232,7 +232,9 @@ def hardness_aware_distillation(teacher: torch.Tensor, student: torch.Tensor, ta
     """
     t = teacher.detach().float()
     s = F.normalize(student.float(), dim=1)
-    d_tt = _unit_dist(t, t)
+    # a teacher's distance to itself is 0 (the clamp's 1e-6), not float32 cancellation noise (~3e-4):
+    # it is the template distance of an anchor that is its own hardest positive
+    d_tt = _unit_dist(t, t).fill_diagonal_(1e-6)
     d_ts = _unit_dist(t, s)
     radius = d_ts.diagonal()[:, None]
     neg = d_tt > radius.detach()
