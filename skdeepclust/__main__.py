@@ -1,6 +1,6 @@
 """``python -m skdeepclust``: cluster scikit-learn's digits and print ACC/NMI/ARI against KMeans.
 
-Runs offline on the CPU. By default it fits SeCu on the 8x8 images (under a minute on two cores);
+Runs offline on the CPU. By default it fits SeCu on the 8x8 images (about a minute on two cores);
 ``--methods all`` adds MTDC and HaDis on the images, SPC (when umap-learn is installed; with its CPU
 budget settings) and DistilMVC on two views of the digits (pixels and gradients), several minutes in all.
 Options: ``--methods``, ``--device``, ``--seed``, ``--verbose``.
