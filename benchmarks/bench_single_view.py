@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _table import HEADER, emit, rows
+from _table import HEADER, ROUND_HEADER, emit, rows, spc_round_rows, spc_rounds
 from shared_data import LOADERS
 from sklearn.cluster import KMeans
 
 import skdeepclust
-from skdeepclust.metrics import clustering_accuracy, evaluate_clustering
+from skdeepclust.metrics import evaluate_clustering
 
 
 def main():
@@ -54,7 +54,7 @@ def main():
             smallest.append(f"| {name} | {seed} | {int(np.bincount(labels, minlength=k).min())} | {len(y) / k:.0f} |")
             print(name, seed, res[label][-1], flush=True)
             if hasattr(est, "rounds_"):
-                round_rows += _round_rows(name, seed, est, X, y)
+                round_rows += spc_round_rows(name, seed, spc_rounds(est, X, y))
             if not args.no_baseline:
                 t0 = time.perf_counter()
                 km = KMeans(k, n_init=10, random_state=seed).fit_predict(X)
@@ -70,24 +70,6 @@ def main():
         table_rows += ["", "Rounds (SPC): selected fraction and the accuracy of the selected pseudo-labels.", "",
                        ROUND_HEADER, *round_rows]
     emit(header, table_rows, args.out)
-
-
-ROUND_HEADER = (
-    "| dataset | seed | round | selected | ACC of selected | ACC of all | kept |\n|---|---|---|---|---|---|---|"
-)
-
-
-def _round_rows(name, seed, est, X, y) -> list[str]:
-    out = []
-    for r in est.rounds_:
-        sel = r["selected"]
-        acc_sel = clustering_accuracy(y[sel], r["labels"][sel]) if sel.any() else float("nan")
-        kept = "yes" if r["round"] == est.best_round_ else ""
-        out.append(f"| {name} | {seed} | {r['round']} | {r['fraction_selected']:.3f} | {acc_sel:.4f} | "
-                   f"{clustering_accuracy(y, r['labels']):.4f} | {kept} |")
-    agree = float((est.predict(X) == est.labels_).mean())
-    out.append(f"| {name} | {seed} | predict vs labels_ | {agree:.4f} | | | |")
-    return out
 
 
 if __name__ == "__main__":

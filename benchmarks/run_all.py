@@ -99,23 +99,10 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
     record = {"method": method, "dataset": dataset, "seed": seed, **evaluate_clustering(y, labels), "sec": sec,
               "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": SETTINGS.get(method, {})}
     if method == "SPC":
-        record["rounds"] = _spc_rounds(est, X, y)
+        from _table import spc_rounds
+
+        record["rounds"] = spc_rounds(est, X, y)
     return record
-
-
-def _spc_rounds(est, X, y) -> dict:
-    """Per vote: selected fraction, ACC of the selected pseudo-labels and of all (labels used only here)."""
-    from skdeepclust.metrics import clustering_accuracy
-
-    per_round = [
-        {"round": r["round"], "selected": r["fraction_selected"],
-         "acc_selected": clustering_accuracy(y[r["selected"]], r["labels"][r["selected"]])
-         if r["selected"].any() else float("nan"),
-         "acc_all": clustering_accuracy(y, r["labels"])}
-        for r in est.rounds_
-    ]
-    return {"per_round": per_round, "kept": est.best_round_,
-            "predict_agrees": float((est.predict(X) == est.labels_).mean())}
 
 
 def _cache(path: Path) -> list[dict]:
@@ -133,7 +120,7 @@ def _cache(path: Path) -> list[dict]:
 
 def table(runs: list[dict]) -> str:
     """Markdown table, one row per (dataset, method), mean ± std over seeds."""
-    from _table import mean_std
+    from _table import ROUND_HEADER, mean_std, spc_round_rows
 
     lines = [
         f"CPU ({platform.machine()}), seeds as listed; peak memory = max RSS of the run's own process.",
@@ -162,15 +149,9 @@ def table(runs: list[dict]) -> str:
         lines += ["", "SPC rounds: fraction of samples selected by the vote, Hungarian ACC of the selected",
                   "pseudo-labels and of the whole vote (labels used only for this report), the round kept",
                   "(largest selected fraction), and how often `predict` agrees with `labels_` on the training data.",
-                  "", "| dataset | seed | round | selected | ACC of selected | ACC of all | kept |",
-                  "|---|---|---|---|---|---|---|"]
+                  "", ROUND_HEADER]
         for r in spc:
-            info = r["rounds"]
-            for q in info["per_round"]:
-                kept = "yes" if q["round"] == info["kept"] else ""
-                lines.append(f"| {r['dataset']} | {r['seed']} | {q['round']} | {q['selected']:.3f} | "
-                             f"{q['acc_selected']:.4f} | {q['acc_all']:.4f} | {kept} |")
-            lines.append(f"| {r['dataset']} | {r['seed']} | predict vs labels_ | {info['predict_agrees']:.4f} | | | |")
+            lines += spc_round_rows(r["dataset"], r["seed"], r["rounds"])
     return "\n".join(lines) + "\n"
 
 
