@@ -32,7 +32,7 @@ print(X.shape, X.min(), X.max())
 # %%
 # Fit SeCu
 # --------
-# The estimator's defaults train for 100 epochs. To keep this example short we train for 40
+# The estimator's defaults train for 4500 optimizer steps (300 epochs here). To keep this example short we train for 40
 # epochs, with a narrower convolutional backbone (``hidden_dims`` are its channels) and batches of
 # 64 so that each epoch has more optimizer steps on this small data set. ``device="cpu"`` and a
 # fixed ``random_state`` make the run reproducible; ``device="auto"`` (the default) would use a GPU

@@ -13,7 +13,7 @@ from skdeepclust.metrics import evaluate_clustering
 
 
 def test_secu_digits_images_defaults():
-    """Default SeCu on the 8x8 digit images (KMeans on pixels: ACC ~0.79, NMI ~0.74; measured ~0.84)."""
+    """Default SeCu on the 8x8 digit images (KMeans on pixels: ACC ~0.79, NMI ~0.74; measured 0.885 / 0.879)."""
     X, y = load_digits(return_X_y=True)
     est = SeCu(n_clusters=10, image_shape=(1, 8, 8), device="cpu", random_state=0)
     m = evaluate_clustering(y, est.fit_predict(X / 16.0))
