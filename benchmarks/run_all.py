@@ -15,7 +15,9 @@ benchmark can be done in parts. The Markdown table (mean ± std over the seeds p
 Methods: DistilMVC on the multi-view sets; HaDis, SeCu, MTDC and SPC on the single-view sets (images);
 the baselines KMeans, spectral clustering (k-NN graph) and a Gaussian mixture on the same inputs
 (min-max-scaled, concatenated views for the multi-view sets; pixels for images). Each deep method gets
-the settings in ``SETTINGS`` (its defaults, except where a CPU budget setting is stated there).
+the settings in ``SETTINGS`` (its defaults, except where a CPU budget setting is stated there, for all
+data sets or for one). ``VARIANTS`` adds the ablation and baseline rows: MTDC without its mutual terms
+(the Contrastive Clustering baseline) and HaDis without HSD or without the prototype term.
 """
 
 from __future__ import annotations
@@ -38,10 +40,37 @@ SINGLE_VIEW = ["USPS", "MNIST-10k", "COIL-20", "digits"]
 BASELINES = ["KMeans", "Spectral", "GMM"]
 DEEP = {"DistilMVC": MULTI_VIEW, "HaDis": SINGLE_VIEW, "SeCu": SINGLE_VIEW, "MTDC": SINGLE_VIEW, "SPC": SINGLE_VIEW}
 
-#: non-default settings per method (the CPU budget configurations); everything else is the default
+#: ablation and baseline rows: row name -> (estimator class, parameters that differ from its defaults)
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "CC (MTDC, mutual=False)": ("MTDC", {"mutual": False}),
+    "HaDis, no HSD": ("HaDis", {"hsd_weight": 0.0}),
+    "HaDis, no PSL": ("HaDis", {"cluster_loss_weight": 0.0}),
+}
+#: the data sets each variant runs on (the ablations on one data set, the baseline on all)
+VARIANT_DATASETS = {"CC (MTDC, mutual=False)": ["USPS", "MNIST-10k", "digits"], "HaDis, no HSD": ["digits"],
+                    "HaDis, no PSL": ["digits"]}
+
+#: non-default settings per method (the CPU budget configurations); everything else is the default.
+#: A key that names a data set holds settings for that data set only.
 SETTINGS: dict[str, dict] = {
     "SPC": {"autoencoder": "mlp", "n_members": 5, "max_rounds": 5, "n_jobs": 2},
+    "SeCu": {"COIL-20": {"batch_size": 64}},
+    "HaDis": {"COIL-20": {"batch_size": 128}},
+    "MTDC": {"COIL-20": {"batch_size": 128}},
 }
+
+
+def settings_for(method: str, dataset: str) -> dict:
+    """Estimator parameters of ``method`` (a class or a variant row) on ``dataset`` beyond the defaults."""
+    cls, params = VARIANTS.get(method, (method, {}))
+    base = SETTINGS.get(cls, {})
+    flat = {k: v for k, v in base.items() if k not in DEEP.get(cls, ())}
+    return {**flat, **base.get(dataset, {}), **params}
+
+
+def estimator_class(method: str) -> str:
+    """The skdeepclust class behind a table row."""
+    return VARIANTS.get(method, (method, {}))[0]
 
 
 def _load(dataset: str):
@@ -87,17 +116,17 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
             Xp = PCA(50, random_state=seed).fit_transform(Xb)
         labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
     else:
-        params = {"n_clusters": k, "device": "cpu", "random_state": seed, **SETTINGS.get(method, {})}
+        params = {"n_clusters": k, "device": "cpu", "random_state": seed, **settings_for(method, dataset)}
         if sizes is not None:
             params["view_sizes"] = sizes
         else:
             params["image_shape"] = shape
-        est = getattr(skdeepclust, method)(**params)
+        est = getattr(skdeepclust, estimator_class(method))(**params)
         labels = est.fit_predict(X)
     sec = time.perf_counter() - t0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     record = {"method": method, "dataset": dataset, "seed": seed, **evaluate_clustering(y, labels), "sec": sec,
-              "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": SETTINGS.get(method, {})}
+              "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": settings_for(method, dataset)}
     if method == "SPC":
         from _table import spc_rounds
 
@@ -113,7 +142,7 @@ def _cache(path: Path) -> list[dict]:
     for line in path.read_text().splitlines():
         if line.strip():
             r = json.loads(line)
-            if r.get("settings", {}) == SETTINGS.get(r["method"], {}):
+            if r.get("settings", {}) == settings_for(r["method"], r["dataset"]):
                 latest[(r["method"], r["dataset"], r["seed"])] = r
     return list(latest.values())
 
@@ -126,13 +155,16 @@ def table(runs: list[dict]) -> str:
         f"CPU ({platform.machine()}), seeds as listed; peak memory = max RSS of the run's own process.",
         "Settings other than the defaults: "
         + "; ".join(f"{m}: {json.dumps(s)}" for m, s in SETTINGS.items())
+        + ". Variant rows: "
+        + "; ".join(f"{name} = {cls}({json.dumps(p)}) on {', '.join(VARIANT_DATASETS[name])}"
+                    for name, (cls, p) in VARIANTS.items())
         + ".",
         "",
         "| dataset | method | ACC | NMI | ARI | fit s | peak MiB | seeds |",
         "|---|---|---|---|---|---|---|---|",
     ]
     order = MULTI_VIEW + SINGLE_VIEW
-    methods = list(DEEP) + BASELINES
+    methods = list(DEEP) + list(VARIANTS) + BASELINES
     for ds in order:
         for m in methods:
             rs = [r for r in runs if r["dataset"] == ds and r["method"] == m]
@@ -157,7 +189,7 @@ def table(runs: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--methods", nargs="+", default=list(DEEP) + BASELINES)
+    ap.add_argument("--methods", nargs="+", default=list(DEEP) + list(VARIANTS) + BASELINES)
     ap.add_argument("--datasets", nargs="+", default=MULTI_VIEW + SINGLE_VIEW)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--cache", type=Path, default=RESULTS / "runs.jsonl")
@@ -169,7 +201,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))))
         return
-    unknown = [m for m in args.methods if m not in DEEP and m not in BASELINES]
+    unknown = [m for m in args.methods if m not in DEEP and m not in VARIANTS and m not in BASELINES]
     if unknown:
         ap.error(f"unknown methods {unknown}")
     args.cache.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +209,7 @@ def main() -> None:
         done = {(r["method"], r["dataset"], r["seed"]) for r in _cache(args.cache)}
         for ds in args.datasets:
             for m in args.methods:
-                if m in DEEP and ds not in DEEP[m]:
+                if m in DEEP and ds not in DEEP[m] or m in VARIANTS and ds not in VARIANT_DATASETS[m]:
                     continue
                 for seed in args.seeds:
                     if (m, ds, seed) in done and not args.force:

@@ -24,9 +24,13 @@ from .losses import (
 )
 from .nn import ClusterHead, ProjectionHead
 from .single_view import SingleViewMixin
-from .training import train_stage
+from .training import epochs_for_steps, train_stage
 
 __all__ = ["MTDC"]
+
+#: optimizer steps of the default schedule (``max_epochs=None``): about 110 epochs of USPS, 100 of
+#: MNIST-10k, 800 of COIL-20 and 570 of the 8x8 digits at the default batch of 256
+DEFAULT_STEPS = 4000
 
 
 class _MTDCNet(nn.Module):
@@ -78,12 +82,15 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Width of the instance features.
     mutual : bool, default=True
         Use the two mutual-teaching terms (``False``: the CC baseline).
-    max_epochs : int, default=100
-        Training epochs.
+    max_epochs : int, default=None
+        Training epochs. ``None`` sets the schedule in optimizer steps instead: enough epochs for
+        ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones (measured:
+        on COIL-20, 1440 images, the 500 steps of 100 epochs give ACC 0.46 and 4400 steps 0.70).
     batch_size : int, default=256
         Mini-batch size (the last incomplete batch is dropped).
-    lr : float, default=3e-4
-        Adam learning rate.
+    lr : float, default=1e-3
+        Adam learning rate (the reference's 3e-4 is for 1000 epochs; measured on MNIST-10k, seed 0,
+        4000 steps: ACC 0.927 with 1e-3, 0.765 with 3e-4).
     weight_decay : float, default=0.0
         Adam weight decay.
     temperature_instance : float, default=0.5
@@ -123,6 +130,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Number of input columns.
     n_features_out_ : int
         Width of ``transform``'s output: the cluster probabilities (``n_clusters``).
+    n_epochs_ : int
+        Number of training epochs used.
     interrupted_ : bool
         Whether training was stopped by ``KeyboardInterrupt``.
 
@@ -130,8 +139,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     -----
     **Scale.** The reference trains a ResNet-34 (ImageNet stem, 224 px) with heads 512 -> 512 -> 128 and
     512 -> 512 -> K for 1000 epochs, Adam 3e-4, batch 256, ``topk=3`` (2 for its ViT variant). The
-    defaults keep the heads, losses and optimiser and scale the backbone (MLP 512-512 for rows, a small
-    conv net at native resolution for images) and the epochs (100).
+    defaults keep the heads, losses and optimiser (with a higher learning rate for the shorter schedule)
+    and scale the backbone (MLP 512-512 for rows, a small
+    conv net at native resolution for images) and the schedule (4000 steps: 110 epochs of USPS).
 
     **Deviations.** Images are augmented at native resolution with batched torch ops (crop, small
     rotation, intensity jitter; no upsampling to 224, no hue); tabular rows get feature-space
@@ -154,7 +164,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         **SingleViewMixin._single_view_constraints,
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "mutual": ["boolean"],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left"), None],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "hcr_weight": [Interval(Real, 0, None, closed="left")],
@@ -175,9 +185,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         hidden_dims=None,
         projection_dim: int = 128,
         mutual: bool = True,
-        max_epochs: int = 100,
+        max_epochs: int | None = None,
         batch_size: int = 256,
-        lr: float = 3e-4,
+        lr: float = 1e-3,
         weight_decay: float = 0.0,
         temperature_instance: float = 0.5,
         temperature_cluster: float = 1.0,
@@ -222,6 +232,10 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.network_ = net
         self.n_features_out_ = self.n_clusters
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        n_epochs = self.max_epochs
+        if n_epochs is None:
+            n_epochs = epochs_for_steps(DEFAULT_STEPS, n, min(self.batch_size, n), drop_last=True)
+        self.n_epochs_ = n_epochs
 
         def step(idx):
             x = X[idx]
@@ -246,7 +260,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
                 )
             return terms
 
-        train_stage(step, n_samples=n, n_epochs=self.max_epochs, batch_size=self.batch_size, optimizer=optimizer,
+        train_stage(step, n_samples=n, n_epochs=n_epochs, batch_size=self.batch_size, optimizer=optimizer,
                     ctx=ctx, history=self.history_, stage="mtdc" if self.mutual else "cc", modules=[net],
                     verbose=self.verbose)
 

@@ -123,3 +123,22 @@ def test_mtdc_mutual_switch_gives_cc_baseline(blobs):
     assert {"instance", "cluster", "hcr", "pcl"} <= set(mtdc.history_[-1])
     assert "hcr" not in cc.history_[-1] and "pcl" not in cc.history_[-1]
     np.testing.assert_allclose(cc.transform(X).sum(1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make, module", [(small_hadis, "hadis"), (small_mtdc, "mtdc")], ids=["HaDis", "MTDC"])
+def test_default_schedule_is_set_in_steps(make, module, monkeypatch, blobs):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module(f"skdeepclust.{module}"), "DEFAULT_STEPS", 40)
+    X, _ = blobs
+    est = make(n_clusters=4, max_epochs=None, batch_size=64).fit(X)  # 4 full batches per epoch
+    assert est.n_epochs_ == 10 and len(est.history_) == 10
+    assert sum(h["steps"] for h in est.history_) == 40
+    assert make(n_clusters=4, max_epochs=3, batch_size=64).fit(X).n_epochs_ == 3
+
+
+def test_hadis_default_warmup_is_a_tenth_of_the_epochs(blobs):
+    X, _ = blobs
+    est = small_hadis(n_clusters=4, max_epochs=20, warmup_epochs=None).fit(X)
+    assert est.n_warmup_epochs_ == 2
+    assert "psl" not in est.history_[1] and "psl" in est.history_[2]
