@@ -18,7 +18,7 @@ from torch import nn
 from ._utils import FitContext, build_module
 from .base import BaseDeepClusterer
 from .cluster import kmeans
-from .losses import byol_alignment, hardness_aware_distillation, prototype_contrastive_loss
+from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
 from .single_view import SingleViewMixin
 from .training import Callback, EMAUpdate, LRSchedule, cosine_momentum, epochs_for_steps, train_stage
 
@@ -346,12 +346,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
             after_warmup = state["epoch"] >= warm
             std = self.latent_std if after_warmup else 0.0
 
-            def predict(z):  # DSA: the predictor sees a Gaussian-perturbed ("diffused") projection
-                if std > 0:
-                    z = z + std * torch.randn(z.shape, generator=ctx.device_generator, device=z.device, dtype=z.dtype)
-                return net.predictor(z)
-
-            pa, pb = predict(za), predict(zb)
+            # DSA: the predictor sees a Gaussian-perturbed ("diffused") projection
+            pa = diffused_prediction(net.predictor, za, std, ctx.device_generator)
+            pb = diffused_prediction(net.predictor, zb, std, ctx.device_generator)
             terms = {"dsa": 0.5 * (byol_alignment(pa, tb) + byol_alignment(pb, ta))}
             if self.hsd_weight > 0:
                 hsd = hardness_aware_distillation(tb, pa, self.hsd_tau) + hardness_aware_distillation(

@@ -7,6 +7,7 @@ inputs against hand-computed values. Losses compute in float32 even under mixed 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ __all__ = [
     "byol_alignment",
     "cluster_contrastive_loss",
     "cross_view_mutual_information",
+    "diffused_prediction",
     "entropy_balance",
     "hardness_aware_distillation",
     "hyperspherical_consistency",
@@ -197,6 +199,44 @@ def byol_alignment(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tens
         Scalar in ``[-2, 2]``.
     """
     return -2.0 * F.cosine_similarity(prediction.float(), target.detach().float(), dim=1).mean()
+
+
+def diffused_prediction(
+    predictor: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    std: float,
+    generator: torch.Generator | None = None,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The student side of HaDis's diffused sampling alignment: ``predictor(z + std * eps)``.
+
+    ``eps ~ N(0, I)`` samples a neighbour of each online projection from an isotropic Gaussian (the
+    "diffused" positive); :func:`byol_alignment` of the result with the other view's target
+    projection is the DSA loss, and the same prediction is HSD's student.
+
+    Parameters
+    ----------
+    predictor : callable
+        The online predictor.
+    z : torch.Tensor of shape (n, d)
+        Online projections (not normalised).
+    std : float
+        Absolute standard deviation of the perturbation; 0 gives ``predictor(z)`` (BYOL).
+    generator : torch.Generator, default=None
+        Generator on ``z``'s device for ``eps``.
+    noise : torch.Tensor of shape (n, d), default=None
+        A given ``eps`` instead of a draw (for tests and reproductions).
+
+    Returns
+    -------
+    torch.Tensor of shape (n, d_out)
+        The predictions.
+    """
+    if std > 0:
+        if noise is None:
+            noise = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
+        z = z + std * noise
+    return predictor(z)
 
 
 def _unit_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

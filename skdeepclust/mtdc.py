@@ -145,7 +145,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     **Deviations.** Images are augmented at native resolution with batched torch ops (crop, small
     rotation, intensity jitter; no upsampling to 224, no hue); tabular rows get feature-space
-    augmentations (noise and masking), which the paper does not cover.
+    augmentations (noise and masking), which the paper does not cover; the learning rate is 1e-3
+    instead of 3e-4 (a schedule of thousands of steps, not 1000 epochs).
 
     Examples
     --------

@@ -75,13 +75,40 @@ def test_kl_distillation_hand_computed():
 
 
 # ---------------------------------------------------------------- HaDis terms
-from skdeepclust.losses import byol_alignment, hardness_aware_distillation, prototype_contrastive_loss  # noqa: E402
+from skdeepclust.losses import (  # noqa: E402
+    byol_alignment,
+    diffused_prediction,
+    hardness_aware_distillation,
+    prototype_contrastive_loss,
+)
 
 
 def test_byol_alignment_values():
     assert byol_alignment(EYE, EYE).item() == pytest.approx(-2.0)
     assert byol_alignment(EYE, EYE.flip(0)).item() == pytest.approx(0.0, abs=1e-7)
     assert byol_alignment(5 * EYE, EYE).item() == pytest.approx(-2.0)  # scale-free
+
+
+def test_diffused_alignment_hand_computed():
+    # z = (1, 0), eps = (0, 1), std 0.5: the predictor (identity) sees (1, 0.5); against the target
+    # (0, 1) the cosine is 0.5 / sqrt(1.25), so DSA = -2 * 0.5 / sqrt(1.25) = -0.894427...
+    z, eps, target = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 1.0]])
+    p = diffused_prediction(lambda v: v, z, 0.5, noise=eps)
+    torch.testing.assert_close(p, torch.tensor([[1.0, 0.5]]))
+    assert byol_alignment(p, target).item() == pytest.approx(-1.0 / math.sqrt(1.25), rel=1e-6)
+    # without diffusion the same pair is orthogonal: DSA 0
+    assert byol_alignment(diffused_prediction(lambda v: v, z, 0.0, noise=eps), target).item() == pytest.approx(0.0)
+
+
+def test_diffused_prediction_draws_seeded_gaussian_noise():
+    z = torch.zeros(20000, 4)
+    p = diffused_prediction(lambda v: v, z, 1e-3, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(p, 1e-3 * torch.randn(20000, 4, generator=torch.Generator().manual_seed(0)))
+    assert p.std().item() == pytest.approx(1e-3, rel=0.02) and abs(p.mean().item()) < 5e-5
+    # the gradient reaches the online projection unchanged (the noise is additive)
+    z = torch.ones(3, 2, requires_grad=True)
+    diffused_prediction(lambda v: 2 * v, z, 0.1, torch.Generator().manual_seed(1)).sum().backward()
+    torch.testing.assert_close(z.grad, torch.full((3, 2), 2.0))
 
 
 def test_hsd_student_equal_teacher_gives_log2():
