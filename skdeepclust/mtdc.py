@@ -140,8 +140,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     **Scale.** The reference trains a ResNet-34 (ImageNet stem, 224 px) with heads 512 -> 512 -> 128 and
     512 -> 512 -> K for 1000 epochs, Adam 3e-4, batch 256, ``topk=3`` (2 for its ViT variant). The
     defaults keep the heads, losses and optimiser (with a higher learning rate for the shorter schedule)
-    and scale the backbone (MLP 512-512 for rows, a small
-    conv net at native resolution for images) and the schedule (4000 steps: 110 epochs of USPS).
+    and scale the backbone (MLP 512-512 for rows, a small conv net at native resolution for images) and
+    the schedule (4000 steps: 110 epochs of USPS).
 
     **Deviations.** Images are augmented at native resolution with batched torch ops (crop, small
     rotation, intensity jitter; no upsampling to 224, no hue); tabular rows get feature-space
@@ -235,7 +235,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         n_epochs = self.max_epochs
         if n_epochs is None:
-            n_epochs = epochs_for_steps(DEFAULT_STEPS, n, min(self.batch_size, n), drop_last=True)
+            n_epochs = epochs_for_steps(DEFAULT_STEPS, n, self.batch_size, drop_last=True)
         self.n_epochs_ = n_epochs
 
         def step(idx):
