@@ -106,7 +106,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         Output width of the projector and predictor (the embedding).
     max_epochs : int, default=None
         Training epochs. ``None`` sets the schedule in optimizer steps instead: enough epochs for
-        ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones.
+        ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones, but at
+        most 1000 epochs (``training.STEP_SCHEDULE_MAX_EPOCHS``; reached below about 1000 rows).
     warmup_epochs : int, default=None
         Epochs of linear learning-rate warm-up, without PSL and perturbation. ``None``: 10 % of the
         epochs (the spec's advice for short runs).

@@ -85,7 +85,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     max_epochs : int, default=None
         Training epochs. ``None`` sets the schedule in optimizer steps instead: enough epochs for
         ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones (measured:
-        on COIL-20, 1440 images, the 500 steps of 100 epochs give ACC 0.46 and 4400 steps 0.70).
+        on COIL-20, 1440 images, the 500 steps of 100 epochs give ACC 0.46 and 4400 steps 0.70), but at
+        most 1000 epochs (``training.STEP_SCHEDULE_MAX_EPOCHS``; reached below about 1000 rows).
     batch_size : int, default=256
         Mini-batch size (the last incomplete batch is dropped).
     lr : float, default=1e-3

@@ -25,6 +25,7 @@ __all__ = [
     "EMAUpdate",
     "LRSchedule",
     "NonFiniteLossError",
+    "STEP_SCHEDULE_MAX_EPOCHS",
     "TrainingInterrupted",
     "cosine_momentum",
     "epochs_for_steps",
@@ -151,12 +152,18 @@ class _Progress:
         sys.stderr.flush()
 
 
+#: upper bound of a schedule set in steps (``epochs_for_steps``): the longest schedule of the papers
+STEP_SCHEDULE_MAX_EPOCHS = 1000
+
+
 def epochs_for_steps(n_steps: int, n_samples: int, batch_size: int, *, drop_last: bool = False,
-                     min_epochs: int = 1) -> int:
-    """Number of epochs that gives at least ``n_steps`` optimizer steps (and at least ``min_epochs``).
+                     min_epochs: int = 1, max_epochs: int | None = STEP_SCHEDULE_MAX_EPOCHS) -> int:
+    """Number of epochs that gives at least ``n_steps`` optimizer steps, within ``[min_epochs, max_epochs]``.
 
     A schedule set in steps rather than epochs trains a small data set (few batches per epoch) as long
-    as a large one.
+    as a large one. The upper bound keeps a tiny data set (one batch per epoch) from being trained for
+    thousands of passes: by default ``STEP_SCHEDULE_MAX_EPOCHS`` (1000, the longest schedule of the
+    methods' papers).
 
     Parameters
     ----------
@@ -170,11 +177,13 @@ def epochs_for_steps(n_steps: int, n_samples: int, batch_size: int, *, drop_last
         Whether the last incomplete batch of an epoch is dropped.
     min_epochs : int, default=1
         Lower bound on the result.
+    max_epochs : int or None, default=STEP_SCHEDULE_MAX_EPOCHS
+        Upper bound on the result (``None``: no bound); ``min_epochs`` wins if the two conflict.
 
     Returns
     -------
     int
-        ``max(min_epochs, ceil(n_steps / batches_per_epoch))``.
+        ``max(min_epochs, min(max_epochs, ceil(n_steps / batches_per_epoch)))``.
 
     Examples
     --------
@@ -182,8 +191,13 @@ def epochs_for_steps(n_steps: int, n_samples: int, batch_size: int, *, drop_last
     62
     >>> epochs_for_steps(4500, n_samples=1440, batch_size=128)
     375
+    >>> epochs_for_steps(4500, n_samples=100, batch_size=128)  # one batch per epoch: capped
+    1000
     """
-    return max(int(min_epochs), math.ceil(n_steps / _n_batches(n_samples, batch_size, drop_last)))
+    epochs = math.ceil(n_steps / _n_batches(n_samples, batch_size, drop_last))
+    if max_epochs is not None:
+        epochs = min(epochs, int(max_epochs))
+    return max(int(min_epochs), epochs)
 
 
 def _n_batches(n: int, batch_size: int, drop_last: bool) -> int:

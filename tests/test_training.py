@@ -3,7 +3,15 @@ import torch
 from torch import nn
 
 from skdeepclust._utils import make_fit_context
-from skdeepclust.training import Callback, EMAUpdate, NonFiniteLossError, TrainingInterrupted, train_stage
+from skdeepclust.training import (
+    STEP_SCHEDULE_MAX_EPOCHS,
+    Callback,
+    EMAUpdate,
+    NonFiniteLossError,
+    TrainingInterrupted,
+    epochs_for_steps,
+    train_stage,
+)
 
 
 def _setup(seed=0):
@@ -46,6 +54,17 @@ def test_drop_last_and_small_data():
     train_stage(step, n_samples=10, n_epochs=1, batch_size=64, optimizer=opt, ctx=ctx, history=[],
                 stage="s", modules=[model])
     assert seen == [10]
+
+
+def test_epochs_for_steps_bounds():
+    assert epochs_for_steps(40, n_samples=100, batch_size=32, drop_last=True) == 14  # 3 full batches
+    assert epochs_for_steps(40, n_samples=100, batch_size=32) == 10  # 4 batches, the last partial
+    assert epochs_for_steps(40, n_samples=100, batch_size=32, min_epochs=20) == 20
+    # one batch per epoch: the step count would ask for 5000 epochs; the cap stops at 1000
+    assert STEP_SCHEDULE_MAX_EPOCHS == 1000
+    assert epochs_for_steps(5000, n_samples=50, batch_size=256, drop_last=True) == 1000
+    assert epochs_for_steps(5000, n_samples=50, batch_size=256, max_epochs=None) == 5000
+    assert epochs_for_steps(5000, n_samples=50, batch_size=256, max_epochs=10, min_epochs=12) == 12
 
 
 def test_non_finite_loss_restores_weights():
