@@ -28,13 +28,9 @@ from .losses import (
 )
 from .multiview import _view_scale_params, check_view_sizes, is_view_list, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
-from .training import EMAUpdate, cosine_momentum, epochs_for_steps, train_stage
+from .training import EMAUpdate, cosine_momentum, train_stage
 
 __all__ = ["DistilMVC"]
-
-#: optimizer steps of the contrastive stage when ``n_epochs_contrastive=None``: 53 epochs of MNIST-USPS,
-#: 143 of HW at the default batch of 256
-CONTRASTIVE_STEPS = 1000
 
 
 class _DistilMVCNet(nn.Module):
@@ -94,12 +90,8 @@ class DistilMVC(BaseDeepClusterer):
         Output width of the student/teacher heads.
     n_epochs_pretrain : int, default=50
         Stage-1 (reconstruction) epochs.
-    n_epochs_contrastive : int, default=None
-        Stage-2 (contrastive) epochs. ``None`` sets the stage in optimizer steps instead: enough epochs
-        for ``CONTRASTIVE_STEPS`` (1000) steps, at most 1000 epochs: 53 epochs of MNIST-USPS (5000
-        rows), 112 of BDGP, 143 of HW, 500 of Synthetic3d at the default batch. Small data sets thus get
-        as many contrastive updates as large ones (measured on HW, 2000 rows, seed 0: 50 epochs = 350
-        steps give ACC 0.68, 150 epochs 0.83).
+    n_epochs_contrastive : int, default=50
+        Stage-2 (contrastive) epochs.
     n_epochs_distill : int, default=50
         Stage-3 (self-distillation) epochs; with ``distill_batch_size=None`` each is one full-batch step.
     batch_size : int, default=256
@@ -164,9 +156,6 @@ class DistilMVC(BaseDeepClusterer):
         Column count of each view of the training data (for single-view input, the input width).
     n_views_ : int
         Number of views the networks were trained with (2 for single-view input).
-    n_epochs_contrastive_ : int
-        Stage-2 epochs of the fit (``n_epochs_contrastive``, or the count derived from
-        ``CONTRASTIVE_STEPS``).
     history_ : list of dict
         One record per epoch: ``stage``, ``epoch``, the mean loss terms, ``steps``, ``seconds``.
     device_ : torch.device
@@ -232,7 +221,7 @@ class DistilMVC(BaseDeepClusterer):
         "head_hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
         "n_epochs_pretrain": [Interval(Integral, 0, None, closed="left")],
-        "n_epochs_contrastive": [Interval(Integral, 0, None, closed="left"), None],
+        "n_epochs_contrastive": [Interval(Integral, 0, None, closed="left")],
         "n_epochs_distill": [Interval(Integral, 0, None, closed="left")],
         "distill_batch_size": [None, Interval(Integral, 2, None, closed="left")],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
@@ -259,7 +248,7 @@ class DistilMVC(BaseDeepClusterer):
         head_hidden_dim: int = 256,
         feature_dim: int = 128,
         n_epochs_pretrain: int = 50,
-        n_epochs_contrastive: int | None = None,
+        n_epochs_contrastive: int = 50,
         n_epochs_distill: int = 50,
         batch_size: int = 256,
         distill_batch_size: int | None = None,
@@ -397,9 +386,6 @@ class DistilMVC(BaseDeepClusterer):
             return {"instance": ins, "cluster": clu, "mi": self.mi_weight * mi, "rec": sum(recs)}
 
         n_ep2 = self.n_epochs_contrastive
-        if n_ep2 is None:
-            n_ep2 = epochs_for_steps(CONTRASTIVE_STEPS, n, self.batch_size, drop_last=True)
-        self.n_epochs_contrastive_ = n_ep2
         if self.ema_schedule == "official":
 
             def momentum(epoch, batch, step, n_steps):

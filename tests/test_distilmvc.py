@@ -63,18 +63,6 @@ def test_history_and_verbose(blobs, capsys):
     assert "contrastive" in err and "instance=" in err and "3/3" in err
 
 
-def test_default_contrastive_stage_is_set_in_steps(blobs, monkeypatch):
-    import skdeepclust.distilmvc as distilmvc_module
-
-    monkeypatch.setattr(distilmvc_module, "CONTRASTIVE_STEPS", 12)
-    kw = dict(n_clusters=3, n_epochs_pretrain=1, n_epochs_distill=1, batch_size=32)
-    est = small_distilmvc(n_epochs_contrastive=None, **kw).fit(blobs.views)  # 120 rows: 3 full batches
-    assert est.n_epochs_contrastive_ == 4
-    contrastive = [r for r in est.history_ if r["stage"] == "contrastive"]
-    assert len(contrastive) == 4 and sum(r["steps"] for r in contrastive) == 12
-    assert small_distilmvc(n_epochs_contrastive=2, **kw).fit(blobs.views).n_epochs_contrastive_ == 2
-
-
 def test_same_seed_same_labels_and_global_rng_untouched(blobs):
     torch_state = torch.random.get_rng_state().clone()
     np_state = np.random.get_state()[1].copy()
