@@ -108,6 +108,10 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Its ``T_base`` (the loss is scaled by ``T / T_base``).
     topk : int, default=3
         Length of the ordered top-k tuple that defines a pseudo-label.
+    mutual_warmup_epochs : int, default=0
+        Epochs of the plain CC objective before the mutual terms switch on (history stage ``"cc"``,
+        then ``"mtdc"``). ``0`` trains the full objective from the first step, as the reference code;
+        an earlier version of it resumed a trained CC model instead.
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows; ``None`` picks image or tabular defaults.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -174,6 +178,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         "supcon_temperature": [Interval(Real, 0, None, closed="neither")],
         "supcon_base_temperature": [Interval(Real, 0, None, closed="neither")],
         "topk": [Interval(Integral, 1, None, closed="left")],
+        "mutual_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
@@ -198,6 +203,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         supcon_temperature: float = 0.5,
         supcon_base_temperature: float = 0.07,
         topk: int = 3,
+        mutual_warmup_epochs: int = 0,
         augment=None,
         device="auto",
         random_state=None,
@@ -220,6 +226,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.supcon_temperature = supcon_temperature
         self.supcon_base_temperature = supcon_base_temperature
         self.topk = topk
+        self.mutual_warmup_epochs = mutual_warmup_epochs
         self.augment = augment
         self.device = device
         self.random_state = random_state
@@ -239,32 +246,40 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
             n_epochs = epochs_for_steps(DEFAULT_STEPS, n, self.batch_size, drop_last=True)
         self.n_epochs_ = n_epochs
 
-        def step(idx):
-            x = X[idx]
-            if self.mutual:
-                net.eval()  # clean pseudo-labels: running BN statistics, no update
-                with torch.no_grad():
-                    c0 = net(x)[1]
-                net.train()
-            za, ca = net(augment(x, ctx.device_generator))
-            zb, cb = net(augment(x, ctx.device_generator))
-            terms = {
-                "instance": nt_xent(za, zb, self.temperature_instance),
-                "cluster": cluster_contrastive_loss(ca, cb, self.temperature_cluster),
-            }
-            if self.mutual:
-                terms["hcr"] = self.hcr_weight * hyperspherical_consistency(
-                    torch.cat([ca, cb]), torch.cat([za, zb])
-                )
-                same = topk_agreement_mask(c0, self.topk)
-                terms["pcl"] = self.supcon_weight * pseudo_label_supcon(
-                    za, zb, same, self.supcon_temperature, self.supcon_base_temperature
-                )
-            return terms
+        def make_step(mutual: bool):
+            def step(idx):
+                x = X[idx]
+                if mutual:
+                    net.eval()  # clean pseudo-labels: running BN statistics, no update
+                    with torch.no_grad():
+                        c0 = net(x)[1]
+                    net.train()
+                za, ca = net(augment(x, ctx.device_generator))
+                zb, cb = net(augment(x, ctx.device_generator))
+                terms = {
+                    "instance": nt_xent(za, zb, self.temperature_instance),
+                    "cluster": cluster_contrastive_loss(ca, cb, self.temperature_cluster),
+                }
+                if mutual:
+                    terms["hcr"] = self.hcr_weight * hyperspherical_consistency(
+                        torch.cat([ca, cb]), torch.cat([za, zb])
+                    )
+                    same = topk_agreement_mask(c0, self.topk)
+                    terms["pcl"] = self.supcon_weight * pseudo_label_supcon(
+                        za, zb, same, self.supcon_temperature, self.supcon_base_temperature
+                    )
+                return terms
 
-        train_stage(step, n_samples=n, n_epochs=n_epochs, batch_size=self.batch_size, optimizer=optimizer,
-                    ctx=ctx, history=self.history_, stage="mtdc" if self.mutual else "cc", modules=[net],
-                    verbose=self.verbose)
+            return step
+
+        # the CC objective first (all epochs when ``mutual=False``), then the full MTDC objective
+        n_cc = n_epochs if not self.mutual else min(self.mutual_warmup_epochs, n_epochs)
+        common = dict(n_samples=n, batch_size=self.batch_size, optimizer=optimizer, ctx=ctx, history=self.history_,
+                      modules=[net], verbose=self.verbose)
+        if n_cc > 0 or n_epochs == 0:
+            train_stage(make_step(False), n_epochs=n_cc, stage="cc", **common)
+        if n_epochs > n_cc:
+            train_stage(make_step(True), n_epochs=n_epochs - n_cc, stage="mtdc", **common)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         probs = mods["network_"](self._apply_input_transform(mods, X))[1].to(X.dtype)

@@ -125,6 +125,18 @@ def test_mtdc_mutual_switch_gives_cc_baseline(blobs):
     np.testing.assert_allclose(cc.transform(X).sum(1), 1.0, rtol=1e-6)
 
 
+def test_mtdc_mutual_warmup_trains_cc_first(blobs):
+    X, _ = blobs
+    est = small_mtdc(n_clusters=4, max_epochs=5, mutual_warmup_epochs=2).fit(X)
+    assert [r["stage"] for r in est.history_] == ["cc"] * 2 + ["mtdc"] * 3
+    assert "hcr" not in est.history_[1] and {"hcr", "pcl"} <= set(est.history_[2])
+    # a warm-up as long as the schedule is the CC baseline, step for step
+    cc = small_mtdc(n_clusters=4, max_epochs=3, mutual=False, random_state=3).fit(X)
+    warm = small_mtdc(n_clusters=4, max_epochs=3, mutual_warmup_epochs=10, random_state=3).fit(X)
+    np.testing.assert_array_equal(warm.labels_, cc.labels_)
+    assert [r["stage"] for r in warm.history_] == ["cc"] * 3
+
+
 @pytest.mark.parametrize("make, module", [(small_hadis, "hadis"), (small_mtdc, "mtdc")], ids=["HaDis", "MTDC"])
 def test_default_schedule_is_set_in_steps(make, module, monkeypatch, blobs):
     import importlib
