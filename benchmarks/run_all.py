@@ -48,13 +48,15 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "CC (MTDC, mutual=False)": ("MTDC", {"mutual": False}),
     "MTDC, no HCR": ("MTDC", {"hcr_weight": 0.0}),
     "MTDC, no PCL": ("MTDC", {"supcon_weight": 0.0}),
+    "MTDC, CC warm-up": ("MTDC", {"mutual_warmup_epochs": None}),
     "HaDis, no HSD": ("HaDis", {"hsd_weight": 0.0}),
     "HaDis, no PSL": ("HaDis", {"cluster_loss_weight": 0.0}),
 }
-#: the data sets each variant runs on (the CC baseline on the four image sets; the MTDC ablations on COIL-20,
-#: where the full objective falls below CC, and digits; the HaDis ablations on digits)
+#: the data sets each variant runs on: the CC baseline and MTDC with a CC warm-up on the four image sets, the
+#: MTDC ablations on COIL-20 (where the full objective falls below CC) and digits, the HaDis ablations on digits
 VARIANT_DATASETS = {"CC (MTDC, mutual=False)": SINGLE_VIEW, "MTDC, no HCR": ["COIL-20", "digits"],
-                    "MTDC, no PCL": ["COIL-20", "digits"], "HaDis, no HSD": ["digits"],
+                    "MTDC, no PCL": ["COIL-20", "digits"], "MTDC, CC warm-up": SINGLE_VIEW,
+                    "HaDis, no HSD": ["digits"],
                     "HaDis, no PSL": ["digits"]}
 
 #: non-default settings per method (the CPU budget configurations); everything else is the default.

@@ -110,8 +110,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Length of the ordered top-k tuple that defines a pseudo-label.
     mutual_warmup_epochs : int, default=0
         Epochs of the plain CC objective before the mutual terms switch on (history stage ``"cc"``,
-        then ``"mtdc"``). ``0`` trains the full objective from the first step, as the reference code;
-        an earlier version of it resumed a trained CC model instead.
+        then ``"mtdc"``); ``None``: half of the epochs. ``0`` trains the full objective from the first
+        step, as the reference code; an earlier version of it resumed a trained CC model instead.
+        ``n_mutual_warmup_epochs_`` records the count.
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows; ``None`` picks image or tabular defaults.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -137,6 +138,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Width of ``transform``'s output: the cluster probabilities (``n_clusters``).
     n_epochs_ : int
         Number of training epochs used.
+    n_mutual_warmup_epochs_ : int
+        Epochs trained with the CC objective alone (all of them when ``mutual=False``).
     interrupted_ : bool
         Whether training was stopped by ``KeyboardInterrupt``.
 
@@ -178,7 +181,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         "supcon_temperature": [Interval(Real, 0, None, closed="neither")],
         "supcon_base_temperature": [Interval(Real, 0, None, closed="neither")],
         "topk": [Interval(Integral, 1, None, closed="left")],
-        "mutual_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "mutual_warmup_epochs": [Interval(Integral, 0, None, closed="left"), None],
     }
 
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
@@ -203,7 +206,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         supcon_temperature: float = 0.5,
         supcon_base_temperature: float = 0.07,
         topk: int = 3,
-        mutual_warmup_epochs: int = 0,
+        mutual_warmup_epochs: int | None = 0,
         augment=None,
         device="auto",
         random_state=None,
@@ -273,7 +276,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
             return step
 
         # the CC objective first (all epochs when ``mutual=False``), then the full MTDC objective
-        n_cc = n_epochs if not self.mutual else min(self.mutual_warmup_epochs, n_epochs)
+        warm = n_epochs // 2 if self.mutual_warmup_epochs is None else min(self.mutual_warmup_epochs, n_epochs)
+        self.n_mutual_warmup_epochs_ = warm if self.mutual else n_epochs
+        n_cc = self.n_mutual_warmup_epochs_
         common = dict(n_samples=n, batch_size=self.batch_size, optimizer=optimizer, ctx=ctx, history=self.history_,
                       modules=[net], verbose=self.verbose)
         if n_cc > 0 or n_epochs == 0:

@@ -135,6 +135,8 @@ def test_mtdc_mutual_warmup_trains_cc_first(blobs):
     warm = small_mtdc(n_clusters=4, max_epochs=3, mutual_warmup_epochs=10, random_state=3).fit(X)
     np.testing.assert_array_equal(warm.labels_, cc.labels_)
     assert [r["stage"] for r in warm.history_] == ["cc"] * 3
+    half = small_mtdc(n_clusters=4, max_epochs=5, mutual_warmup_epochs=None).fit(X)
+    assert half.n_mutual_warmup_epochs_ == 2 and [r["stage"] for r in half.history_] == ["cc"] * 2 + ["mtdc"] * 3
 
 
 @pytest.mark.parametrize("make, module", [(small_hadis, "hadis"), (small_mtdc, "mtdc")], ids=["HaDis", "MTDC"])
