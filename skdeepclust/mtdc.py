@@ -276,15 +276,17 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
             return step
 
         # the CC objective first (all epochs when ``mutual=False``), then the full MTDC objective
-        warm = n_epochs // 2 if self.mutual_warmup_epochs is None else min(self.mutual_warmup_epochs, n_epochs)
-        self.n_mutual_warmup_epochs_ = warm if self.mutual else n_epochs
-        n_cc = self.n_mutual_warmup_epochs_
+        if not self.mutual:
+            n_cc = n_epochs
+        elif self.mutual_warmup_epochs is None:
+            n_cc = n_epochs // 2
+        else:
+            n_cc = min(self.mutual_warmup_epochs, n_epochs)
+        self.n_mutual_warmup_epochs_ = n_cc
         common = dict(n_samples=n, batch_size=self.batch_size, optimizer=optimizer, ctx=ctx, history=self.history_,
                       modules=[net], verbose=self.verbose)
-        if n_cc > 0 or n_epochs == 0:
-            train_stage(make_step(False), n_epochs=n_cc, stage="cc", **common)
-        if n_epochs > n_cc:
-            train_stage(make_step(True), n_epochs=n_epochs - n_cc, stage="mtdc", **common)
+        train_stage(make_step(False), n_epochs=n_cc, stage="cc", **common)  # no-op for 0 epochs
+        train_stage(make_step(True), n_epochs=n_epochs - n_cc, stage="mtdc", **common)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         probs = mods["network_"](self._apply_input_transform(mods, X))[1].to(X.dtype)
