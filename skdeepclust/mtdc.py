@@ -63,6 +63,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     - **HCR** (feature space teaches label space): pairwise similarities of the detached features are
       targets for the pairwise similarities of the cluster-probability vectors.
 
+    By default the first half of the schedule trains the CC terms alone (``mutual_warmup_epochs``).
     ``mutual=False`` drops PCL and HCR, which gives the plain CC baseline. Labels: argmax of the
     cluster head on the clean input (inductive, so ``predict`` works on new samples).
 
@@ -108,11 +109,12 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Its ``T_base`` (the loss is scaled by ``T / T_base``).
     topk : int, default=3
         Length of the ordered top-k tuple that defines a pseudo-label.
-    mutual_warmup_epochs : int, default=0
+    mutual_warmup_epochs : int, default=None
         Epochs of the plain CC objective before the mutual terms switch on (history stage ``"cc"``,
         then ``"mtdc"``); ``None``: half of the epochs. ``0`` trains the full objective from the first
         step, as the reference code; an earlier version of it resumed a trained CC model instead.
-        ``n_mutual_warmup_epochs_`` records the count.
+        ``n_mutual_warmup_epochs_`` records the count. Measured (3 seeds, 4000 steps): the half
+        warm-up lifts MNIST-10k from ACC 0.872 to 0.966 and COIL-20 from 0.666 to 0.903; see Notes.
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows; ``None`` picks image or tabular defaults.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -154,7 +156,12 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     **Deviations.** Images are augmented at native resolution with batched torch ops (crop, small
     rotation, intensity jitter; no upsampling to 224, no hue); tabular rows get feature-space
     augmentations (noise and masking), which the paper does not cover; the learning rate is 1e-3
-    instead of 3e-4 (a schedule of thousands of steps, not 1000 epochs).
+    instead of 3e-4 (a schedule of thousands of steps, not 1000 epochs); the first half of the schedule
+    trains the CC objective alone (``mutual_warmup_epochs=None``; pass ``0`` for the reference, which
+    trains the full objective from the first step). The mutual terms teach each other, so an early
+    mistake of the cluster head is taught to the features by PCL and back to the head by HCR; on
+    COIL-20 the full objective from the start ends below CC itself (0.666 against 0.808), while each
+    term alone does not (0.816 without HCR, 0.862 without PCL).
 
     Examples
     --------
@@ -206,7 +213,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         supcon_temperature: float = 0.5,
         supcon_base_temperature: float = 0.07,
         topk: int = 3,
-        mutual_warmup_epochs: int | None = 0,
+        mutual_warmup_epochs: int | None = None,
         augment=None,
         device="auto",
         random_state=None,
