@@ -71,6 +71,10 @@ SETTINGS: dict[str, dict] = {
 }
 
 
+#: every table row, in table order: the methods, their variants, the baselines
+ROWS = list(DEEP) + list(VARIANTS) + BASELINES
+
+
 def settings_for(method: str, dataset: str) -> dict:
     """Estimator parameters of ``method`` (a class or a variant row) on ``dataset`` beyond the defaults."""
     cls, params = VARIANTS.get(method, (method, {}))
@@ -161,14 +165,13 @@ def _cache(path: Path) -> list[dict]:
 def summary(runs: list[dict]) -> str:
     """ACC at a glance: one row per method, one column per data set (mean ± std over seeds), one block for
     the multi-view and one for the single-view data sets."""
-    methods = list(DEEP) + list(VARIANTS) + BASELINES
     blocks = []
     for datasets in (MULTI_VIEW, SINGLE_VIEW):
         present = [d for d in datasets if any(r["dataset"] == d for r in runs)]
         if not present:
             continue
         lines = ["| method | " + " | ".join(present) + " |", "|---" * (len(present) + 1) + "|"]
-        for m in methods:
+        for m in ROWS:
             cells = []
             for ds in present:
                 accs = [r["acc"] for r in runs if r["dataset"] == ds and r["method"] == m]
@@ -201,9 +204,8 @@ def table(runs: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     order = MULTI_VIEW + SINGLE_VIEW
-    methods = list(DEEP) + list(VARIANTS) + BASELINES
     for ds in order:
-        for m in methods:
+        for m in ROWS:
             rs = [r for r in runs if r["dataset"] == ds and r["method"] == m]
             if not rs:
                 continue
@@ -226,7 +228,7 @@ def table(runs: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--methods", nargs="+", default=list(DEEP) + list(VARIANTS) + BASELINES)
+    ap.add_argument("--methods", nargs="+", default=ROWS)
     ap.add_argument("--datasets", nargs="+", default=MULTI_VIEW + SINGLE_VIEW)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--cache", type=Path, default=RESULTS / "runs.jsonl")
