@@ -1,14 +1,30 @@
-"""K-means in PyTorch (k-means++ init, batched, on device) and Hungarian label alignment."""
+"""Clustering pieces shared by the estimators.
+
+K-means in PyTorch (k-means++ init, batched, on device), exact nearest neighbours, spectral clustering
+of a k-NN graph, a k-NN label vote, and Hungarian label alignment.
+"""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import spectral_clustering
 
-__all__ = ["KMeansResult", "align_labels", "contingency_matrix", "kmeans", "match_labels"]
+__all__ = [
+    "KMeansResult",
+    "align_labels",
+    "contingency_matrix",
+    "kmeans",
+    "knn_vote",
+    "match_labels",
+    "nearest_neighbors",
+    "spectral_knn",
+]
 
 
 @dataclass
@@ -204,3 +220,129 @@ def align_labels(labels, reference, n_clusters: int | None = None):
         return torch.as_tensor(mapping, device=labels.device)[labels.long()]
     labels = np.asarray(labels, dtype=np.int64)
     return match_labels(labels, reference, n_clusters)[labels]
+
+
+def nearest_neighbors(
+    x: torch.Tensor, k: int, queries: torch.Tensor | None = None, chunk: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact ``k`` nearest neighbours (Euclidean), computed in row chunks on ``x``'s device.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, d)
+        Reference points.
+    k : int
+        Neighbours per query (at most ``n``).
+    queries : torch.Tensor of shape (m, d), optional
+        Query points. ``None``: the rows of ``x`` query themselves, and each row is its own first
+        neighbour (at distance 0), even among exact duplicates.
+    chunk : int, optional
+        Query rows per distance block (memory ``chunk * n`` distances); default: about ``2**25 / n``
+        rows, at most 4096.
+
+    Returns
+    -------
+    distances : torch.Tensor of shape (m, k)
+        Distances to the neighbours, ascending.
+    indices : torch.Tensor of int64 of shape (m, k)
+        Row indices of the neighbours in ``x``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0.0], [1.0], [5.0]])
+    >>> nearest_neighbors(x, 2)[1].tolist()
+    [[0, 1], [1, 0], [2, 1]]
+    """
+    self_query = queries is None
+    q = x if self_query else queries
+    chunk = chunk or max(1, min(4096, 2**25 // max(1, x.shape[0])))
+    dists, idx = [], []
+    for s in range(0, q.shape[0], chunk):
+        d = torch.cdist(q[s : s + chunk], x)
+        if self_query:
+            rows = torch.arange(d.shape[0], device=d.device)
+            d[rows, rows + s] = -1.0  # the point itself comes first
+        dd, ii = d.topk(k, dim=1, largest=False)
+        dists.append(dd.clamp(min=0.0))
+        idx.append(ii)
+    return torch.cat(dists), torch.cat(idx)
+
+
+def spectral_knn(
+    x: torch.Tensor, n_clusters: int, n_neighbors: int = 10, random_state: int | None = None
+) -> np.ndarray:
+    """Spectral clustering of the symmetrised k-nearest-neighbour graph of ``x``.
+
+    The graph is scikit-learn's ``SpectralClustering(affinity="nearest_neighbors")`` graph (each point
+    connected to its ``n_neighbors`` nearest points, itself included; ``A = (C + C^T) / 2``), with the
+    neighbours found exactly on ``x``'s device; the embedding and the label assignment are
+    :func:`sklearn.cluster.spectral_clustering` (ARPACK, ``assign_labels="cluster_qr"``, which needs
+    no restarts). Unlike k-means it does not favour clusters of equal spread, so it keeps a large or
+    elongated class whole.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, d)
+        Points (for a cosine geometry, L2-normalise them first).
+    n_clusters : int
+        Number of clusters.
+    n_neighbors : int, default=10
+        Neighbours per point (capped at ``n - 1``).
+    random_state : int, optional
+        Seed of the eigensolver's start vector.
+
+    Returns
+    -------
+    numpy.ndarray of int64 of shape (n,)
+        Cluster ids in ``0 .. n_clusters - 1``.
+    """
+    n = x.shape[0]
+    k = max(1, min(int(n_neighbors), n - 1))
+    idx = nearest_neighbors(x, k + 1)[1].cpu().numpy()
+    rows = np.repeat(np.arange(n), k + 1)
+    conn = sparse.csr_matrix((np.ones(rows.size), (rows, idx.ravel())), shape=(n, n))
+    affinity = 0.5 * (conn + conn.T)
+    with warnings.catch_warnings():
+        # a k-NN graph of well separated clusters is often disconnected; the embedding still separates them
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        labels = spectral_clustering(affinity, n_clusters=n_clusters, random_state=random_state,
+                                     assign_labels="cluster_qr")
+    return labels.astype(np.int64)
+
+
+def knn_vote(
+    x: torch.Tensor, labels: torch.Tensor, queries: torch.Tensor, n_neighbors: int, n_clusters: int
+) -> torch.Tensor:
+    """Label each query by the majority label of its ``n_neighbors`` nearest points of ``x``.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, d)
+        Labelled points.
+    labels : torch.Tensor of int of shape (n,)
+        Their labels, in ``0 .. n_clusters - 1``.
+    queries : torch.Tensor of shape (m, d)
+        Points to label.
+    n_neighbors : int
+        Voters per query (capped at ``n``).
+    n_clusters : int
+        Size of the label space.
+
+    Returns
+    -------
+    torch.Tensor of int64 of shape (m,)
+        The most voted label (ties go to the smallest id).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0.0], [0.1], [5.0], [5.1]])
+    >>> knn_vote(x, torch.tensor([0, 0, 1, 1]), torch.tensor([[0.2], [4.0]]), 2, 2).tolist()
+    [0, 1]
+    """
+    k = max(1, min(int(n_neighbors), x.shape[0]))
+    idx = nearest_neighbors(x, k, queries)[1]
+    votes = torch.zeros(queries.shape[0], n_clusters, dtype=torch.long, device=queries.device)
+    votes.scatter_add_(1, labels.to(queries.device).long()[idx], torch.ones_like(idx))
+    return votes.argmax(1)

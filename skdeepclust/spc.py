@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from ._utils import FitContext, build_module
 from .base import BaseDeepClusterer
-from .cluster import match_labels
+from .cluster import match_labels, nearest_neighbors
 from .nn import EnsembleConvAutoencoder, EnsembleMLP, EnsembleMLPAutoencoder
 from .single_view import SingleViewMixin
 from .training import Callback, train_stage
@@ -492,7 +492,9 @@ def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, clusterer: str
             import umap
 
             n_neighbors = min(n_neighbors, n - 1)
-            knn = _exact_knn(codes, n_neighbors)  # exact and much faster than UMAP's own NN-descent here
+            # exact neighbours: much faster than UMAP's own NN-descent here
+            dist, idx = nearest_neighbors(torch.from_numpy(np.ascontiguousarray(codes)), n_neighbors)
+            knn = (idx.numpy().astype(np.int32), dist.numpy().astype(np.float32))
             emb = umap.UMAP(n_components=2, min_dist=0.0, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
                             precomputed_knn=(*knn, None)).fit_transform(codes)
         elif embedding == "tsne":
@@ -505,16 +507,3 @@ def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, clusterer: str
             model = KMeans(k, n_init=10, random_state=seed)
         return model.fit_predict(emb).astype(np.int64)
 
-
-def _exact_knn(codes: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``k`` nearest neighbours (each point first, at distance 0), in row chunks with torch."""
-    x = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float64))
-    idx, dist = [], []
-    for s in range(0, x.shape[0], chunk):
-        d = torch.cdist(x[s : s + chunk], x)
-        rows = torch.arange(d.shape[0])
-        d[rows, rows + s] = -1.0  # the point itself comes first even among exact duplicates
-        dd, ii = d.topk(k, dim=1, largest=False)
-        idx.append(ii)
-        dist.append(dd.clamp(min=0.0))
-    return torch.cat(idx).numpy().astype(np.int32), torch.cat(dist).numpy().astype(np.float32)

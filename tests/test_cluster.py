@@ -4,7 +4,15 @@ import torch
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from skdeepclust.cluster import align_labels, contingency_matrix, kmeans, match_labels
+from skdeepclust.cluster import (
+    align_labels,
+    contingency_matrix,
+    kmeans,
+    knn_vote,
+    match_labels,
+    nearest_neighbors,
+    spectral_knn,
+)
 
 
 def test_kmeans_recovers_blobs_and_matches_sklearn_inertia():
@@ -57,3 +65,41 @@ def test_align_labels_torch_and_numpy():
     assert out.tolist() == [0, 0, 1, 1, 2, 1]
     out_t = align_labels(torch.tensor(lab), torch.tensor(ref), 3)
     assert isinstance(out_t, torch.Tensor) and out_t.tolist() == out.tolist()
+
+
+def test_nearest_neighbors_matches_brute_force_in_chunks():
+    gen = torch.Generator().manual_seed(0)
+    x, q = torch.randn(50, 3, generator=gen), torch.randn(7, 3, generator=gen)
+    full = torch.cdist(q, x)
+    dist, idx = nearest_neighbors(x, 4, q, chunk=3)  # chunks of 3 query rows
+    assert torch.equal(idx, full.argsort(1)[:, :4])
+    torch.testing.assert_close(dist, full.sort(1).values[:, :4])
+    # self-query: every row is its own first neighbour, also for exact duplicates
+    dup = torch.cat([x, x[:5]])
+    dist, idx = nearest_neighbors(dup, 3, chunk=16)
+    assert torch.equal(idx[:, 0], torch.arange(55)) and float(dist[:, 0].abs().max()) == 0.0
+    assert torch.equal(idx[50:, 1], torch.arange(5)) and float(dist[50:, 1].max()) < 1e-6
+
+
+def test_spectral_knn_keeps_a_large_class_that_kmeans_splits():
+    # one broad class of 600 points and two small tight ones beside it (USPS's situation): k-means,
+    # which favours clusters of equal spread, cuts the broad class in two and merges the small ones
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, (600, 2)), rng.normal((6, 0), 0.15, (60, 2)),
+                        rng.normal((6.8, 0), 0.15, (60, 2))])
+    y = np.repeat([0, 1, 2], [600, 60, 60])
+    spec = spectral_knn(torch.tensor(X), 3, n_neighbors=10, random_state=0)
+    km = kmeans(torch.tensor(X), 3, n_init=5, generator=torch.Generator().manual_seed(0)).labels.numpy()
+    assert adjusted_rand_score(y, spec) > 0.99
+    assert adjusted_rand_score(y, km) < 0.5
+    np.testing.assert_array_equal(spec, spectral_knn(torch.tensor(X), 3, n_neighbors=10, random_state=0))
+
+
+def test_knn_vote_majority_and_ties():
+    x = torch.tensor([[0.0], [0.1], [0.2], [5.0], [5.1]])
+    labels = torch.tensor([0, 0, 1, 1, 1])
+    out = knn_vote(x, labels, torch.tensor([[0.05], [5.05], [0.15]]), 3, 2)
+    assert out.tolist() == [0, 1, 0]
+    # two voters, one per label: the tie goes to the smallest id; more voters than points are capped
+    assert knn_vote(x, labels, torch.tensor([[0.15]]), 2, 2).tolist() == [0]
+    assert knn_vote(x, labels, torch.tensor([[0.15]]), 50, 2).tolist() == [1]

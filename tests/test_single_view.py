@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits, make_blobs
+from sklearn.metrics import adjusted_rand_score
 from torch import nn
 
 from skdeepclust.metrics import clustering_accuracy
@@ -41,7 +42,7 @@ def test_tabular_blobs(make, blobs):
 
 # SeCu needs more steps: its first epoch only initialises centres (encoder lr 0) and its encoder
 # targets use the centres frozen at the start of each epoch.
-IMAGE_RUN = {"HaDis": dict(max_epochs=15, batch_size=64), "MTDC": dict(max_epochs=15, batch_size=64),
+IMAGE_RUN = {"HaDis": dict(max_epochs=20, batch_size=64), "MTDC": dict(max_epochs=15, batch_size=64),
              "SeCu": dict(max_epochs=40, batch_size=32)}
 
 
@@ -106,6 +107,25 @@ def test_hadis_embedding_centres_and_warmup(blobs):
     np.testing.assert_allclose(np.linalg.norm(est.transform(X), axis=1), 1.0, rtol=1e-6)
     assert {"dsa", "hsd", "psl"} <= set(est.history_[-1])
     assert "psl" not in est.history_[0]  # warm-up: no prototype term
+
+
+def test_hadis_final_clustering(blobs):
+    X, y = blobs
+    spec = small_hadis(n_clusters=4).fit(X)
+    # spectral labels are the fit's labels; predict is the k-NN vote of the training embedding
+    assert spec.train_embedding_.shape == (X.shape[0], 8)
+    np.testing.assert_array_equal(spec.labels_, spec._label_map_[spec.train_labels_])
+    assert adjusted_rand_score(y, spec.labels_) > 0.9
+    assert (spec.predict(X) == spec.labels_).mean() > 0.95
+    np.testing.assert_allclose(np.linalg.norm(spec.cluster_centers_, axis=1), 1.0, rtol=1e-5)
+    # k-means: the reference's final clustering, predict = nearest centre, no stored embedding
+    km = small_hadis(n_clusters=4, final_clustering="kmeans").fit(X)
+    assert km.train_embedding_ is None and km.train_labels_ is None
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    emb = km.transform(X)
+    np.testing.assert_array_equal(km._label_map_[(emb @ km.cluster_centers_.T).argmax(1)], km.labels_)
+    # the training itself does not depend on the final clustering
+    np.testing.assert_allclose(spec.transform(X), emb, rtol=1e-6)
 
 
 def test_hadis_ablation_switches(blobs):
