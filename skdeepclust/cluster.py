@@ -303,9 +303,12 @@ def spectral_knn(
     rows = np.repeat(np.arange(n), k + 1)
     conn = sparse.csr_matrix((np.ones(rows.size), (rows, idx.ravel())), shape=(n, n))
     affinity = 0.5 * (conn + conn.T)
+    if n < 500:  # ARPACK cannot return n_clusters >= n eigenvectors of a sparse matrix; dense is cheap here
+        affinity = affinity.toarray()
     with warnings.catch_warnings():
         # a k-NN graph of well separated clusters is often disconnected; the embedding still separates them
         warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        warnings.filterwarnings("ignore", message="k >= N")  # small n: scipy's dense solver, as intended
         labels = spectral_clustering(affinity, n_clusters=n_clusters, random_state=random_state,
                                      assign_labels="cluster_qr")
     return labels.astype(np.int64)
@@ -332,7 +335,8 @@ def knn_vote(
     Returns
     -------
     torch.Tensor of int64 of shape (m,)
-        The most voted label (ties go to the smallest id).
+        The most voted label; a tie goes to the nearest voter's label if it is among the tied labels,
+        else to the smallest id.
 
     Examples
     --------
@@ -343,6 +347,8 @@ def knn_vote(
     """
     k = max(1, min(int(n_neighbors), x.shape[0]))
     idx = nearest_neighbors(x, k, queries)[1]
-    votes = torch.zeros(queries.shape[0], n_clusters, dtype=torch.long, device=queries.device)
-    votes.scatter_add_(1, labels.to(queries.device).long()[idx], torch.ones_like(idx))
+    voted = labels.to(queries.device).long()[idx]
+    votes = torch.zeros(queries.shape[0], n_clusters, dtype=torch.float64, device=queries.device)
+    votes.scatter_add_(1, voted, torch.ones(voted.shape, dtype=votes.dtype, device=votes.device))
+    votes.scatter_add_(1, voted[:, :1], torch.full((voted.shape[0], 1), 0.5, dtype=votes.dtype, device=votes.device))
     return votes.argmax(1)

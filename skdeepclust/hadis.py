@@ -148,7 +148,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         k-means, which favours clusters of equal spread, splits it and merges two smaller ones
         (USPS, seed 0: 0.982 ACC against 0.799 on the same network).
     n_neighbors : int, default=10
-        Neighbours of the spectral graph, and voters of ``predict``, with ``"spectral"``.
+        Neighbours of the spectral graph, and voters of ``predict`` (at most the size of the smallest
+        cluster), with ``"spectral"``.
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows (on the training device); ``None`` picks
         :class:`~skdeepclust.augment.ImageAugment` for images (crop, small affine, intensity jitter;
@@ -439,7 +440,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         if mods["train_labels_"] is not None:  # spectral labels: the k-NN vote of the training embedding
             ref = torch.as_tensor(mods["train_embedding_"], dtype=emb.dtype, device=emb.device)
             labels = torch.as_tensor(mods["train_labels_"], device=emb.device)
-            return emb, knn_vote(ref, labels, emb, self.n_neighbors, self.n_clusters)
+            sizes = torch.bincount(labels, minlength=self.n_clusters)
+            voters = min(self.n_neighbors, int(sizes[sizes > 0].min()))  # a small cluster can still win
+            return emb, knn_vote(ref, labels, emb, voters, self.n_clusters)
         centers = torch.as_tensor(mods["cluster_centers_"], dtype=emb.dtype, device=emb.device)
         return emb, (emb @ centers.T).argmax(1)
 

@@ -98,8 +98,12 @@ def test_spectral_knn_keeps_a_large_class_that_kmeans_splits():
 def test_knn_vote_majority_and_ties():
     x = torch.tensor([[0.0], [0.1], [0.2], [5.0], [5.1]])
     labels = torch.tensor([0, 0, 1, 1, 1])
-    out = knn_vote(x, labels, torch.tensor([[0.05], [5.05], [0.15]]), 3, 2)
-    assert out.tolist() == [0, 1, 0]
-    # two voters, one per label: the tie goes to the smallest id; more voters than points are capped
-    assert knn_vote(x, labels, torch.tensor([[0.15]]), 2, 2).tolist() == [0]
+    out = knn_vote(x, labels, torch.tensor([[0.05], [5.05], [0.13]]), 3, 2)
+    assert out.tolist() == [0, 1, 0]  # the majority wins over the nearest voter (0.13: 0.1, 0.2, 0.0)
+    # two voters, one per label: the tie goes to the nearer one's label
+    assert knn_vote(x, labels, torch.tensor([[0.17], [0.12]]), 2, 2).tolist() == [1, 0]
+    # five voters: 2-2 between labels 0 and 1, the nearest voter (label 2) not among them: the smallest id
+    x2 = torch.tensor([[0.0], [1.0], [1.1], [2.0], [2.1]])
+    assert knn_vote(x2, torch.tensor([2, 0, 1, 0, 1]), torch.tensor([[-0.5]]), 5, 3).tolist() == [0]
+    # more voters than points are capped at the number of points
     assert knn_vote(x, labels, torch.tensor([[0.15]]), 50, 2).tolist() == [1]
