@@ -126,6 +126,10 @@ def test_hadis_final_clustering(blobs):
     np.testing.assert_array_equal(km._label_map_[(emb @ km.cluster_centers_.T).argmax(1)], km.labels_)
     # the training itself does not depend on the final clustering
     np.testing.assert_allclose(spec.transform(X), emb, rtol=1e-6)
+    # as many clusters as samples: every sample its own cluster, and predict agrees
+    tiny = small_hadis(n_clusters=3, max_epochs=2).fit(X[:3])
+    assert sorted(tiny.labels_) == [0, 1, 2]
+    np.testing.assert_array_equal(tiny.predict(X[:3]), tiny.labels_)
 
 
 def test_hadis_ablation_switches(blobs):
