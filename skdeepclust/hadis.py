@@ -316,11 +316,11 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     def _final_clustering(self, net: _HaDisNet, X: torch.Tensor, ctx: FitContext) -> None:
         """Final labels and centres from the trained target embedding."""
         net.eval()
-        emb = self._embed_all(net, X)
         if self.final_clustering == "kmeans":
             self.cluster_centers_ = F.normalize(self._kmeans(net, X, ctx).centers.float(), dim=1).cpu().numpy()
             self.train_embedding_ = self.train_labels_ = None
             return
+        emb = self._embed_all(net, X)
         labels = torch.as_tensor(spectral_knn(emb, self.n_clusters, self.n_neighbors, ctx.seed_for_sklearn()),
                                  device=emb.device)
         sums = torch.zeros(self.n_clusters, emb.shape[1], device=emb.device).index_add_(0, labels, emb)
