@@ -55,13 +55,13 @@ VARIANTS: dict[str, tuple[str, dict]] = {
 }
 #: the data sets each variant runs on: the CC baseline and MTDC without its CC warm-up (the reference schedule) on
 #: the four image sets, the ablations of the reference schedule on COIL-20 (where it falls below CC) and digits,
-#: HaDis with the reference's k-means labels on the four image sets, the HaDis ablations on digits
+#: HaDis with the reference's k-means labels on the four image sets, the HaDis ablations on USPS and digits
 VARIANT_DATASETS = {"CC (MTDC, mutual=False)": SINGLE_VIEW, "MTDC, no warm-up": SINGLE_VIEW,
                     "MTDC, no warm-up, no HCR": ["COIL-20", "digits"],
                     "MTDC, no warm-up, no PCL": ["COIL-20", "digits"],
                     "HaDis, k-means labels": SINGLE_VIEW,
-                    "HaDis, no HSD": ["digits"],
-                    "HaDis, no PSL": ["digits"]}
+                    "HaDis, no HSD": ["USPS", "digits"],
+                    "HaDis, no PSL": ["USPS", "digits"]}
 
 #: non-default settings per method (the CPU budget configurations); everything else is the default.
 #: A key that names a data set holds settings for that data set only.
