@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -104,9 +105,10 @@ def make_fit_context(random_state, device: torch.device, amp: bool = True) -> Fi
 
     Parameters
     ----------
-    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
-        ``None`` draws fresh entropy (results then differ between fits). An ``int`` makes the fit
-        reproducible. A ``RandomState``/``Generator`` instance is consumed (one integer is drawn).
+    random_state : int, numpy.random.RandomState or None
+        The estimators' ``random_state`` (scikit-learn's convention). ``None`` draws fresh entropy
+        (results then differ between fits). An ``int`` makes the fit reproducible. A ``RandomState``
+        instance is consumed (one integer is drawn).
     device : torch.device
         The resolved training device.
     amp : bool, default=True
@@ -120,10 +122,10 @@ def make_fit_context(random_state, device: torch.device, amp: bool = True) -> Fi
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     elif isinstance(random_state, np.random.RandomState):
         seed = int(random_state.randint(0, 2**31 - 1))
-    elif isinstance(random_state, np.random.Generator):
-        seed = int(random_state.integers(0, 2**31 - 1))
-    else:
+    elif isinstance(random_state, Integral) and not isinstance(random_state, bool):
         seed = int(random_state)
+    else:
+        raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
     seq = np.random.SeedSequence(seed)
     torch_seed, dev_seed = (int(s) for s in seq.generate_state(2, dtype=np.uint64) >> np.uint64(1))
     gen = torch.Generator(device="cpu").manual_seed(torch_seed)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._utils import FitContext, make_fit_context, resolve_device
+from ._validation import IntInterval, check_float32_range
 from .metrics import embedding_silhouette
 from .training import TrainingInterrupted
 
@@ -47,8 +48,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "n_clusters": [IntInterval(1, None, closed="left")],
+        "batch_size": [IntInterval(2, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
@@ -85,6 +86,12 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def fit(self, X, y=None):
         """Train the network on ``X`` and cluster it.
 
+        Fitting is all-or-nothing: the model is built on a copy of the estimator and its fitted
+        attributes replace the old ones only when the fit succeeds. If ``fit`` raises, the estimator is
+        exactly as it was before the call. ``KeyboardInterrupt`` (Ctrl-C) ends the fit with a usable
+        model (``interrupted_ = True``, a ``RuntimeWarning``) once the networks exist; before that, the
+        estimator is left as it was and the interrupt is raised again (see the User Guide).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -97,18 +104,42 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self : object
             The fitted estimator.
         """
+        work = copy.copy(self)  # same parameters, no fitted state
+        for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
+            del work.__dict__[key]
+        where = work._fit_all(X)
+        for key in [k for k in self.__dict__ if _is_fitted_state(k)]:
+            del self.__dict__[key]
+        self.__dict__.update({k: v for k, v in work.__dict__.items() if _is_fitted_state(k)})
+        if where is not None:
+            warnings.warn(f"{where}; the estimator keeps the networks reached so far (interrupted_=True).",
+                          RuntimeWarning, stacklevel=2)
+        return self
+
+    def _fit_all(self, X) -> str | None:
+        """The whole fit, on an estimator without fitted attributes; returns where an interrupt stopped it."""
         X = self._validate_input(X, reset=True)
+        check_float32_range(X)
         self._check_n_samples(X.shape[0])
+        if self.n_clusters > 1 and X.shape[0] > 1 and not np.any(X != X[:1]):
+            raise ValueError(
+                f"All {X.shape[0]} rows of X are identical: there is nothing to split into "
+                f"n_clusters={self.n_clusters} clusters."
+            )
         self.device_ = resolve_device(self.device)
         ctx = make_fit_context(self.random_state, self.device_)
         self.history_ = []
         self.interrupted_ = False
+        where = None
         Xt = torch.tensor(X, dtype=torch.float32, device=self.device_)
         try:
             self._fit_torch(Xt, ctx)
-        except TrainingInterrupted as exc:
+        except (TrainingInterrupted, KeyboardInterrupt) as exc:
+            interrupt = exc.__cause__ if isinstance(exc, TrainingInterrupted) else exc
+            if not self._networks_exist():
+                raise interrupt from None  # nothing usable yet: the caller's estimator stays as it was
             self.interrupted_ = True
-            warnings.warn(f"{exc}; the estimator keeps the weights reached so far.", RuntimeWarning, stacklevel=2)
+            where = str(exc) if isinstance(exc, TrainingInterrupted) else self._interrupt_location()
         for name in self._inference_modules():
             obj = getattr(self, name)
             if isinstance(obj, torch.nn.Module):
@@ -121,7 +152,15 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         label_map[unused] = np.arange(used.size, label_map.size)
         self._label_map_ = label_map
         self.labels_ = label_map[raw]
-        return self
+        return where
+
+    def _networks_exist(self) -> bool:
+        """Whether an interrupted fit has got far enough to give a usable model."""
+        return hasattr(self, "n_features_out_") and all(hasattr(self, n) for n in self._inference_modules())
+
+    def _interrupt_location(self) -> str:
+        done = [r["stage"] for r in self.history_ if "stage" in r]
+        return "fit interrupted" + (f" after stage {done[-1]!r}" if done else "")
 
     def _training_raw_labels(self, X: np.ndarray) -> np.ndarray:
         """Raw cluster ids of the training samples (default: inference on ``X``; transductive methods override)."""
@@ -241,6 +280,11 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 )
                 state["device_"] = torch.device("cpu")
         super().__setstate__(state)
+
+
+def _is_fitted_state(key: str) -> bool:
+    """Fitted attributes end with an underscore (``labels_``, ``_label_map_``), scikit-learn's convention."""
+    return key.endswith("_") and not key.startswith("__")
 
 
 def _on_gpu(obj) -> bool:

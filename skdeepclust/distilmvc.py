@@ -6,7 +6,7 @@ IEEE TNNLS 36(6), 2025 (arXiv:2310.18890). Specification: the official code, a f
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ from sklearn.utils.validation import validate_data
 from torch import nn
 
 from ._utils import FitContext, build_module
+from ._validation import IntInterval, PositiveInts
 from .augment import TabularAugment
 from .base import BaseDeepClusterer
 from .cluster import align_labels, kmeans
@@ -208,24 +209,25 @@ class DistilMVC(BaseDeepClusterer):
     >>> view1 = rng.normal(size=(40, 5)) + 4 * y[:, None]
     >>> view2 = rng.normal(size=(40, 3)) - 4 * y[:, None]
     >>> model = DistilMVC(n_clusters=2, hidden_dims=(32,), latent_dim=16, head_hidden_dim=16,
-    ...                   feature_dim=8, n_epochs_pretrain=5, n_epochs_contrastive=5,
-    ...                   n_epochs_distill=5, batch_size=20, device="cpu", random_state=0)
+    ...                   feature_dim=8, n_epochs_pretrain=20, n_epochs_contrastive=50,
+    ...                   n_epochs_distill=50, batch_size=10, lr=1e-3, device="cpu", random_state=0)
     >>> labels = model.fit_predict([view1, view2])
-    >>> labels.shape
-    (40,)
+    >>> from sklearn.metrics import adjusted_rand_score
+    >>> float(adjusted_rand_score(y, labels))
+    1.0
     """
 
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
-        "view_sizes": [None, "array-like"],
-        "hidden_dims": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "head_hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "feature_dim": [Interval(Integral, 1, None, closed="left")],
-        "n_epochs_pretrain": [Interval(Integral, 0, None, closed="left")],
-        "n_epochs_contrastive": [Interval(Integral, 0, None, closed="left")],
-        "n_epochs_distill": [Interval(Integral, 0, None, closed="left")],
-        "distill_batch_size": [None, Interval(Integral, 2, None, closed="left")],
+        "view_sizes": [None, PositiveInts()],
+        "hidden_dims": [PositiveInts()],
+        "latent_dim": [IntInterval(1, None, closed="left")],
+        "head_hidden_dim": [IntInterval(1, None, closed="left")],
+        "feature_dim": [IntInterval(1, None, closed="left")],
+        "n_epochs_pretrain": [IntInterval(0, None, closed="left")],
+        "n_epochs_contrastive": [IntInterval(0, None, closed="left")],
+        "n_epochs_distill": [IntInterval(0, None, closed="left")],
+        "distill_batch_size": [None, IntInterval(2, None, closed="left")],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "mi_weight": [Interval(Real, 0, None, closed="left")],
@@ -234,7 +236,7 @@ class DistilMVC(BaseDeepClusterer):
         "ema_base": [Interval(Real, 0, 1, closed="both")],
         "ema_schedule": [StrOptions({"official", "cosine"})],
         "distill_alignment": [StrOptions({"view", "consensus"})],
-        "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
+        "kmeans_n_init": [IntInterval(1, None, closed="left")],
         "scaling": [StrOptions({"minmax", "none"})],
         "augment_noise": [Interval(Real, 0, None, closed="left")],
         "augment_mask": [Interval(Real, 0, 1, closed="left")],
@@ -304,6 +306,11 @@ class DistilMVC(BaseDeepClusterer):
     # ------------------------------------------------------------------ input
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None
+        if isinstance(X, list | tuple) and any(isinstance(v, list | tuple) and np.ndim(v) == 2 for v in X):
+            raise ValueError(
+                "X is a nested list of 2-D lists, which is ambiguous (views, or a 3-D array?): pass the views as "
+                "a list of 2-D NumPy arrays, e.g. [np.asarray(v) for v in views], or one 2-D array with view_sizes."
+            )
         if is_view_list(X) or (isinstance(X, list | tuple) and any(np.ndim(v) == 2 for v in X)):
             X, list_sizes = stack_views(X)  # raises a clear error for a mixed list
         elif isinstance(X, list | tuple) and len(X) == 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._utils import FitContext, build_module
+from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .cluster import kmeans, knn_vote, spectral_knn
 from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
@@ -221,10 +222,10 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
         **SingleViewMixin._single_view_constraints,
-        "projection_hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "feature_dim": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left"), None],
-        "warmup_epochs": [Interval(Integral, 0, None, closed="left"), None],
+        "projection_hidden_dim": [IntInterval(1, None, closed="left")],
+        "feature_dim": [IntInterval(1, None, closed="left")],
+        "max_epochs": [IntInterval(0, None, closed="left"), None],
+        "warmup_epochs": [IntInterval(0, None, closed="left"), None],
         "predictor_lr_mult": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "ema_base": [Interval(Real, 0, 1, closed="both")],
@@ -234,9 +235,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         "hsd_weight": [Interval(Real, 0, None, closed="left")],
         "hsd_tau": [Interval(Real, 0, None, closed="neither")],
         "latent_std": [Interval(Real, 0, None, closed="left")],
-        "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
+        "kmeans_n_init": [IntInterval(1, None, closed="left")],
         "final_clustering": [StrOptions({"spectral", "kmeans"})],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [IntInterval(1, None, closed="left")],
     }
 
     def __init__(

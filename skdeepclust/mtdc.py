@@ -7,13 +7,14 @@ Specification: the official code (final version).
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._utils import FitContext, build_module
+from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .losses import (
     cluster_contrastive_loss,
@@ -184,17 +185,17 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
         **SingleViewMixin._single_view_constraints,
-        "projection_dim": [Interval(Integral, 1, None, closed="left")],
+        "projection_dim": [IntInterval(1, None, closed="left")],
         "mutual": ["boolean"],
-        "max_epochs": [Interval(Integral, 0, None, closed="left"), None],
+        "max_epochs": [IntInterval(0, None, closed="left"), None],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "hcr_weight": [Interval(Real, 0, None, closed="left")],
         "supcon_weight": [Interval(Real, 0, None, closed="left")],
         "supcon_temperature": [Interval(Real, 0, None, closed="neither")],
         "supcon_base_temperature": [Interval(Real, 0, None, closed="neither")],
-        "topk": [Interval(Integral, 1, None, closed="left")],
-        "mutual_warmup_epochs": [Interval(Integral, 0, None, closed="left"), None],
+        "topk": [IntInterval(1, None, closed="left")],
+        "mutual_warmup_epochs": [IntInterval(0, None, closed="left"), None],
     }
 
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}

@@ -7,7 +7,7 @@ Specification: the official code.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
@@ -15,9 +15,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._utils import FitContext, build_module
+from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .single_view import SingleViewMixin
-from .training import Callback, LRSchedule, epochs_for_steps, train_stage
+from .training import Callback, LRSchedule, epochs_for_steps, n_batches, train_stage
 
 __all__ = ["SeCu", "entropy_constrained_assignment", "secu_centre_loss", "size_constrained_assignment"]
 
@@ -291,18 +292,18 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
         **SingleViewMixin._single_view_constraints,
-        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [IntInterval(1, None, closed="left")],
         "constraint": [StrOptions({"size", "entropy"})],
         "size_ratio": [Interval(Real, 0, 1, closed="both")],
         "dual_lr": [Interval(Real, 0, None, closed="left")],
         "entropy_alpha": [None, Interval(Real, 0, None, closed="left")],
-        "projection_hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "feature_dim": [Interval(Integral, 1, None, closed="left")],
+        "projection_hidden_dim": [IntInterval(1, None, closed="left")],
+        "feature_dim": [IntInterval(1, None, closed="left")],
         "temperature_repr": [Interval(Real, 0, None, closed="neither")],
         "temperature_centre": [Interval(Real, 0, None, closed="neither")],
         "label_weight": [Interval(Real, 0, 1, closed="both")],
-        "max_epochs": [None, Interval(Integral, 0, None, closed="left")],
-        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [None, IntInterval(0, None, closed="left")],
+        "warmup_epochs": [IntInterval(0, None, closed="left")],
         "center_lr": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
     }
@@ -391,7 +392,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         if total is None:
             total = epochs_for_steps(DEFAULT_STEPS, n, batch, min_epochs=warm + 2)
         self.n_epochs_ = total
-        steps_per_epoch = math.ceil(n / batch)
+        steps_per_epoch = n_batches(n, batch, drop_last=False)
 
         def lr_factor(e: float) -> float:  # e: fractional epoch of the next step
             if e <= 1:

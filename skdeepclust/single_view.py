@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ._utils import FitContext, build_module
+from ._validation import PositiveInts
 from .augment import ImageAugment, TabularAugment
 from .nn import make_encoder, output_dim
 
@@ -29,9 +30,9 @@ class SingleViewMixin:
     """
 
     _single_view_constraints: dict = {
-        "image_shape": [None, tuple, list],
+        "image_shape": [None, PositiveInts(3, "(C, H, W)")],
         "encoder": [None, nn.Module],
-        "hidden_dims": [None, "array-like"],
+        "hidden_dims": [None, PositiveInts()],
         "augment": [None, callable],
     }
 
@@ -120,4 +121,44 @@ class SingleViewMixin:
         """
         X = self._prepare_input(X)
         backbone = self._make_backbone(X.shape[1], ctx)
-        return X, self._make_augment(X), backbone, output_dim(backbone, X.shape[1])
+        augment = self._make_augment(X)
+        if self.augment is not None:
+            _check_user_augment(augment, X[:2])
+        if self.encoder is not None:
+            return X, augment, backbone, _check_user_encoder(backbone, X[:2].cpu())
+        return X, augment, backbone, output_dim(backbone, X.shape[1])
+
+
+def _check_user_encoder(encoder: nn.Module, x: torch.Tensor) -> int:
+    """Dry-run a user's encoder on two rows; return its output width or raise a clear error."""
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            out = encoder(x)
+    except Exception as exc:
+        raise ValueError(f"encoder failed on a batch of shape {tuple(x.shape)}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        encoder.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != x.shape[0]:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"encoder must map a batch of shape (n, {x.shape[1]}) to a tensor (n, k); got {got}.")
+    declared = getattr(encoder, "out_dim", None)
+    if isinstance(declared, int) and declared != out.shape[1]:
+        raise ValueError(f"encoder.out_dim is {declared} but the encoder returns {out.shape[1]} features.")
+    return int(out.shape[1])
+
+
+def _check_user_augment(augment, x: torch.Tensor) -> None:
+    """Dry-run a user's augmentation on two rows (own generator: the fit's random stream is untouched)."""
+    gen = torch.Generator(device=x.device).manual_seed(0)
+    try:
+        out = augment(x.clone(), gen)
+    except Exception as exc:
+        raise ValueError(
+            f"augment(x, generator) failed on a batch of shape {tuple(x.shape)}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape or not out.is_floating_point():
+        got = f"{tuple(out.shape)} {out.dtype}" if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"augment(x, generator) must return a float tensor of the shape of x, {tuple(x.shape)}; "
+                         f"got {got}.")

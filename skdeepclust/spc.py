@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._utils import FitContext, build_module
+from ._validation import IntInterval, PositiveInts
 from .base import BaseDeepClusterer
 from .cluster import match_labels, nearest_neighbors
 from .nn import EnsembleConvAutoencoder, EnsembleMLP, EnsembleMLPAutoencoder
@@ -262,23 +263,23 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
 
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
-        "n_members": [Interval(Integral, 1, None, closed="left")],
-        "image_shape": [None, tuple, list],
+        "n_members": [IntInterval(1, None, closed="left")],
+        "image_shape": [None, PositiveInts(3, "(C, H, W)")],
         "autoencoder": [StrOptions({"auto", "conv", "mlp"})],
-        "hidden_dims": [None, "array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "head_hidden": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": [None, PositiveInts()],
+        "latent_dim": [IntInterval(1, None, closed="left")],
+        "head_hidden": [IntInterval(1, None, closed="left")],
         "latent_noise": [Interval(Real, 0, None, closed="left")],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
-        "epochs_per_round": [Interval(Integral, 1, None, closed="left")],
-        "max_rounds": [Interval(Integral, 1, None, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_epochs": [IntInterval(0, None, closed="left")],
+        "epochs_per_round": [IntInterval(1, None, closed="left")],
+        "max_rounds": [IntInterval(1, None, closed="left")],
+        "patience": [IntInterval(1, None, closed="left")],
         "agreement_threshold": [Interval(Real, 0, 1, closed="right")],
         "embedding": [StrOptions({"umap", "tsne", "none"})],
-        "n_neighbors": [None, Interval(Integral, 2, None, closed="left")],
+        "n_neighbors": [None, IntInterval(2, None, closed="left")],
         "clusterer": [StrOptions({"gmm", "kmeans"})],
         "use_concat": ["boolean"],
-        "n_jobs": [None, Integral],
+        "n_jobs": [None, IntInterval(None, None, closed="neither")],
     }
 
     def __init__(
@@ -396,7 +397,6 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         n, d = X.shape
         m, k = self.n_members, self.n_clusters
         net = self._build_network(d, ctx)
-        self.network_ = net
         self.n_features_out_ = m * self.latent_dim
         self.rounds_ = []
         orders = _MemberOrders(m, n, ctx)
@@ -451,25 +451,30 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         training_heads = False
         run("pretrain", self.pretrain_epochs, net.ae.parameters())
         labels, sel = vote(0, None)
+        # from here on the model is usable: an interrupt keeps the best completed round
+        self.network_, self.best_round_, self._vote_labels_ = net, 0, labels
         best = (-1.0, 0, None, labels)
         training_heads = True
-        for r in range(1, self.max_rounds + 1):
-            if not sel.any():
-                warnings.warn(f"SPC round {r}: no sample is selected; training on reconstruction only.",
-                              RuntimeWarning, stacklevel=3)
-            targets.copy_(torch.as_tensor(labels, device=ctx.device))
-            selected.copy_(torch.as_tensor(sel, device=ctx.device))
-            run(f"round {r}", self.epochs_per_round, net.parameters())
-            labels, sel = vote(r, labels)
-            if sel.mean() > best[0]:
-                best = (float(sel.mean()), r, copy.deepcopy(net.state_dict()), labels)
-            elif r - best[1] >= self.patience:
-                break
-        _, self.best_round_, state, self._vote_labels = best
-        net.load_state_dict(state)
+        try:
+            for r in range(1, self.max_rounds + 1):
+                if not sel.any():
+                    warnings.warn(f"SPC round {r}: no sample is selected; training on reconstruction only.",
+                                  RuntimeWarning, stacklevel=3)
+                targets.copy_(torch.as_tensor(labels, device=ctx.device))
+                selected.copy_(torch.as_tensor(sel, device=ctx.device))
+                run(f"round {r}", self.epochs_per_round, net.parameters())
+                labels, sel = vote(r, labels)
+                if sel.mean() > best[0]:
+                    best = (float(sel.mean()), r, copy.deepcopy(net.state_dict()), labels)
+                elif r - best[1] >= self.patience:
+                    break
+        finally:
+            _, self.best_round_, state, self._vote_labels_ = best
+            if state is not None:
+                net.load_state_dict(state)
 
     def _training_raw_labels(self, X: np.ndarray) -> np.ndarray:
-        return self._vote_labels
+        return self._vote_labels_
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:
@@ -486,6 +491,10 @@ def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, clusterer: str
                        seed: int) -> np.ndarray:
     """One voter's labels: 2-D embedding of its codes, then ``k`` clusters."""
     n = codes.shape[0]
+    if not np.any(codes != codes[:1]):
+        # identical codes carry no clustering (and crash Barnes-Hut t-SNE): a one-cluster vote, which
+        # ensemble_vote does not count
+        return np.zeros(n, dtype=np.int64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if embedding == "umap":
@@ -495,15 +504,18 @@ def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, clusterer: str
             # exact neighbours: much faster than UMAP's own NN-descent here
             dist, idx = nearest_neighbors(torch.from_numpy(np.ascontiguousarray(codes)), n_neighbors)
             knn = (idx.numpy().astype(np.int32), dist.numpy().astype(np.float32))
+            init = "spectral" if n >= 10 else "random"  # the spectral init needs more rows than dimensions
             emb = umap.UMAP(n_components=2, min_dist=0.0, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
-                            precomputed_knn=(*knn, None)).fit_transform(codes)
+                            init=init, precomputed_knn=(*knn, None)).fit_transform(codes)
         elif embedding == "tsne":
             emb = TSNE(2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed).fit_transform(codes)
         else:
             emb = codes
         if clusterer == "gmm":
-            model = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-5, random_state=seed)
-        else:
-            model = KMeans(k, n_init=10, random_state=seed)
-        return model.fit_predict(emb).astype(np.int64)
+            try:
+                gmm = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-5, random_state=seed)
+                return gmm.fit_predict(emb).astype(np.int64)
+            except ValueError:  # a collapsed component (tiny or degenerate data): fall back to k-means
+                pass
+        return KMeans(k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
 

@@ -28,7 +28,9 @@ __all__ = [
     "STEP_SCHEDULE_MAX_EPOCHS",
     "TrainingInterrupted",
     "cosine_momentum",
+    "epoch_batches",
     "epochs_for_steps",
+    "n_batches",
     "train_stage",
 ]
 
@@ -194,23 +196,71 @@ def epochs_for_steps(n_steps: int, n_samples: int, batch_size: int, *, drop_last
     >>> epochs_for_steps(4500, n_samples=100, batch_size=128)  # one batch per epoch: capped
     1000
     """
-    epochs = math.ceil(n_steps / _n_batches(n_samples, batch_size, drop_last))
+    epochs = math.ceil(n_steps / n_batches(n_samples, batch_size, drop_last))
     if max_epochs is not None:
         epochs = min(epochs, int(max_epochs))
     return max(int(min_epochs), epochs)
 
 
-def _n_batches(n: int, batch_size: int, drop_last: bool) -> int:
+def n_batches(n: int, batch_size: int, drop_last: bool) -> int:
+    """Optimizer steps per epoch of :func:`train_stage` (the batches :func:`epoch_batches` cuts).
+
+    Parameters
+    ----------
+    n : int
+        Training samples.
+    batch_size : int
+        Mini-batch size (clamped to ``n``).
+    drop_last : bool
+        Whether the last incomplete batch is dropped.
+
+    Returns
+    -------
+    int
+    """
+    batch_size = max(1, min(batch_size, n))
     n_full = n // batch_size
-    return n_full if (drop_last and n_full > 0) else -(-n // batch_size)
+    if drop_last and n_full > 0:
+        return n_full
+    if n % batch_size == 1 and n_full > 0:  # a one-row remainder joins the last full batch
+        return n_full
+    return -(-n // batch_size)
 
 
-def _batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: FitContext):
+def epoch_batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: FitContext) -> list[torch.Tensor]:
+    """Cut one epoch's (shuffled) sample indices into batches.
+
+    Batch size is clamped to ``n``. With ``drop_last`` the incomplete last batch is dropped (unless it is
+    the only one); otherwise a last batch of a single row is merged into the batch before it, since a
+    one-row batch breaks batch normalisation and batch statistics.
+
+    Parameters
+    ----------
+    n : int
+        Training samples.
+    batch_size : int
+        Mini-batch size.
+    drop_last : bool
+        Drop the incomplete last batch.
+    shuffle : bool
+        Draw a permutation from ``ctx.generator``; otherwise keep the sample order.
+    ctx : FitContext
+        The fit's generators and device.
+
+    Returns
+    -------
+    list of torch.Tensor
+        Index tensors on ``ctx.device``.
+    """
+    batch_size = max(1, min(batch_size, n))
     order = torch.randperm(n, generator=ctx.generator) if shuffle else torch.arange(n)
     order = order.to(ctx.device)
     n_full = n // batch_size
     stop = n_full * batch_size if (drop_last and n_full > 0) else n
-    return [order[i : min(i + batch_size, stop)] for i in range(0, stop, batch_size)]
+    bounds = list(range(0, stop, batch_size)) + [stop]
+    if stop - bounds[-2] == 1 and len(bounds) > 2:
+        del bounds[-2]
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def train_stage(
@@ -256,7 +306,8 @@ def train_stage(
     modules : sequence of torch.nn.Module
         Modules set to train mode during the stage and restored on a non-finite loss.
     drop_last : bool, default=True
-        Drop the last incomplete batch (unless it is the only batch).
+        Drop the last incomplete batch (unless it is the only batch); without it, a one-row last batch
+        joins the batch before it.
     shuffle : bool, default=True
         Shuffle the samples each epoch.
     clip_grad_norm : float, optional
@@ -280,7 +331,7 @@ def train_stage(
     batch_size = max(1, min(batch_size, n_samples))
     params = [p for group in optimizer.param_groups for p in group["params"]]
     progress = _Progress(stage, n_epochs, verbose >= 1)
-    n_steps = n_epochs * _n_batches(n_samples, batch_size, drop_last)
+    n_steps = n_epochs * n_batches(n_samples, batch_size, drop_last)
     global_step = 0
     for m in modules:
         m.train()
@@ -292,7 +343,7 @@ def train_stage(
             for cb in callbacks:
                 cb.on_epoch_begin(epoch)
             sums: dict[str, torch.Tensor] = {}
-            batches = _batches(n_samples, batch_size, drop_last, shuffle, ctx)
+            batches = epoch_batches(n_samples, batch_size, drop_last, shuffle, ctx)
             for b, idx in enumerate(batches):
                 optimizer.zero_grad(set_to_none=True)
                 with ctx.autocast():
