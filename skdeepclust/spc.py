@@ -143,7 +143,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
        only (the unselected ones get extra reconstruction weight).
 
     The rounds stop after ``max_rounds`` or after ``patience`` rounds without a larger selected
-    fraction; the round with the largest selected fraction is kept. ``labels_`` is that round's
+    fraction; the last round with the largest selected fraction is kept. ``labels_`` is that round's
     ensemble vote, for every training sample.
 
     Parameters
@@ -240,8 +240,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     Deviations from the reference code, all to make the method unsupervised and usable as an
     estimator: the reference aligns the voters to the ground-truth labels and keeps the round with
     the best accuracy against them; here round 0 aligns to the first counted voter and later rounds to
-    the previous ensemble (so the heads' outputs keep their meaning), and the round with the largest
-    selected fraction is kept. The clusterer is a seeded Gaussian mixture instead of HDBSCAN with a
+    the previous ensemble (so the heads' outputs keep their meaning), and the last round with the
+    largest selected fraction is kept. The clusterer is a seeded Gaussian mixture instead of HDBSCAN with a
     search for exactly ``K`` clusters (the reference code's own alternative). Codes are extracted with
     batch norm in eval mode. The paper-scale settings are ``n_members=15, max_rounds=30,
     patience=7`` with the conv autoencoder for images.
@@ -383,7 +383,12 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         n_neighbors = self.n_neighbors or int(np.clip(30 * n // 70000, 10, 30))
         jobs = (delayed(_embed_and_cluster)(c, self.n_clusters, self.embedding, self.clusterer, n_neighbors, seed)
                 for c in codes)
-        return Parallel(n_jobs=self.n_jobs)(jobs)
+        n_threads = torch.get_num_threads()
+        try:
+            return Parallel(n_jobs=self.n_jobs)(jobs)
+        finally:
+            # UMAP starts numba's OpenMP pool, which sets the OpenMP runtime torch shares to all cores
+            torch.set_num_threads(n_threads)
 
     # ------------------------------------------------------------------ training
     def _check_n_samples(self, n_samples: int) -> None:
@@ -454,6 +459,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         # from here on the model is usable: an interrupt keeps the best completed round
         self.network_, self.best_round_, self._vote_labels_ = net, 0, labels
         best = (-1.0, 0, None, labels)
+        last_gain = 0  # last round with a larger selected fraction (for patience)
         training_heads = True
         try:
             for r in range(1, self.max_rounds + 1):
@@ -464,9 +470,12 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
                 selected.copy_(torch.as_tensor(sel, device=ctx.device))
                 run(f"round {r}", self.epochs_per_round, net.parameters())
                 labels, sel = vote(r, labels)
-                if sel.mean() > best[0]:
-                    best = (float(sel.mean()), r, copy.deepcopy(net.state_dict()), labels)
-                elif r - best[1] >= self.patience:
+                frac = float(sel.mean())
+                if frac > best[0]:
+                    last_gain = r
+                if frac >= best[0]:  # a tie keeps the later round: same selection, heads trained longer
+                    best = (frac, r, copy.deepcopy(net.state_dict()), labels)
+                if r - last_gain >= self.patience:
                     break
         finally:
             _, self.best_round_, state, self._vote_labels_ = best

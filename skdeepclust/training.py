@@ -222,7 +222,7 @@ def n_batches(n: int, batch_size: int, drop_last: bool) -> int:
     n_full = n // batch_size
     if drop_last and n_full > 0:
         return n_full
-    if n % batch_size == 1 and n_full > 0:  # a one-row remainder joins the last full batch
+    if n % batch_size == 1 and n_full > 0 and batch_size > 1:  # a one-row remainder joins the last full batch
         return n_full
     return -(-n // batch_size)
 
@@ -258,7 +258,7 @@ def epoch_batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: 
     n_full = n // batch_size
     stop = n_full * batch_size if (drop_last and n_full > 0) else n
     bounds = list(range(0, stop, batch_size)) + [stop]
-    if stop - bounds[-2] == 1 and len(bounds) > 2:
+    if stop - bounds[-2] == 1 and len(bounds) > 2 and batch_size > 1:
         del bounds[-2]
     return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 

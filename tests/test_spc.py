@@ -83,14 +83,17 @@ def test_conv_autoencoder_reconstructs_any_image_size(shape):
 def test_spc_clusters_blobs_with_umap():
     pytest.importorskip("umap")
     X, y = make_blobs(n_samples=300, centers=4, n_features=10, cluster_std=1.5, random_state=3)
+    n_threads = torch.get_num_threads()
     est = small_spc(n_clusters=4, embedding="umap", n_members=3, epochs_per_round=10, max_rounds=2, patience=1).fit(X)
+    assert torch.get_num_threads() == n_threads  # numba's OpenMP start-up in UMAP must not change torch's threads
     assert clustering_accuracy(y, est.labels_) > 0.95
     assert [r["round"] for r in est.rounds_][:2] == [0, 1]
     assert all(0 <= r["fraction_selected"] <= 1 and r["n_voters"] == 4 for r in est.rounds_)
     assert est.best_round_ >= 1
-    np.testing.assert_array_equal(est.labels_ >= 0, True)
-    # predict (the heads' vote) agrees with the ensemble vote on the training data
-    assert (est.predict(X) == est.labels_).mean() > 0.9
+    # predict (the heads) agrees with the ensemble vote on the rows it selected, and finds the blobs itself
+    pred, sel = est.predict(X), est.rounds_[est.best_round_]["selected"]
+    assert (pred[sel] == est.labels_[sel]).mean() > 0.95
+    assert clustering_accuracy(y, pred) > 0.95
     assert est.transform(X).shape == (300, 3 * est.latent_dim)
 
 
