@@ -168,7 +168,7 @@ class DistilMVC(BaseDeepClusterer):
     n_features_out_ : int
         Width of ``transform``'s output (``n_clusters``).
     interrupted_ : bool
-        Whether training was stopped by ``KeyboardInterrupt``.
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
 
     See Also
     --------

@@ -189,7 +189,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     n_warmup_epochs_ : int
         Number of warm-up epochs used.
     interrupted_ : bool
-        Whether training was stopped by ``KeyboardInterrupt``.
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
 
     Notes
     -----

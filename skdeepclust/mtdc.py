@@ -150,7 +150,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     n_mutual_warmup_epochs_ : int
         Epochs trained with the CC objective alone (all of them when ``mutual=False``).
     interrupted_ : bool
-        Whether training was stopped by ``KeyboardInterrupt``.
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
 
     Notes
     -----

@@ -263,7 +263,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     n_features_out_ : int
         Width of ``transform``'s output (``feature_dim``).
     interrupted_ : bool
-        Whether training was stopped by ``KeyboardInterrupt``.
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
 
     Notes
     -----
