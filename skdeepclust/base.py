@@ -1,13 +1,14 @@
 """The base class every skdeepclust estimator inherits.
 
-It holds the scikit-learn contract once: parameter validation, ``validate_data``, the fit skeleton
-(device resolution, per-fit random generators, clean interruption, label renumbering), batched
-inference for ``predict``/``transform``/``score``, and pickling across devices. A method subclass
-implements three hooks:
+It holds the scikit-learn contract once: parameter validation, ``validate_data``, the all-or-nothing
+fit skeleton (device resolution, per-fit random generators, the fit's :class:`~skdeepclust.training.Trainer`,
+interruption, label renumbering), batched inference for ``predict``/``transform``/``score``, and
+pickling across devices. A method subclass implements three hooks:
 
-``_fit_torch(X, ctx)``
-    Build the networks from the training tensor ``X`` (already on ``ctx.device``) and train them with
-    :func:`skdeepclust.training.train_stage`; append to ``self.history_``.
+``_fit_torch(X, trainer)``
+    Build the networks from the training tensor ``X`` (already on the device) and train them with
+    ``trainer.run(stage, step, ...)``, stage by stage; return the raw cluster id of every training row,
+    or ``None`` to take them from ``_infer``.
 ``_inference_modules()``
     The names of the fitted attributes that hold torch modules or tensors needed at inference.
 ``_infer(mods, X)``
@@ -27,10 +28,10 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluster
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._utils import FitContext, make_fit_context, resolve_device
+from ._utils import make_fit_context, resolve_device
 from ._validation import IntInterval, check_float32_range
 from .metrics import embedding_silhouette
-from .training import TrainingInterrupted
+from .training import Trainer
 
 __all__ = ["BaseDeepClusterer"]
 
@@ -58,7 +59,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     }
 
     # ------------------------------------------------------------------ hooks for subclasses
-    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:  # pragma: no cover - abstract
+    def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _inference_modules(self) -> tuple[str, ...]:  # pragma: no cover - abstract
@@ -127,26 +128,27 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 f"n_clusters={self.n_clusters} clusters."
             )
         self.device_ = resolve_device(self.device)
-        ctx = make_fit_context(self.random_state, self.device_)
         self.history_ = []
-        self.interrupted_ = False
-        where = None
+        trainer = Trainer(make_fit_context(self.random_state, self.device_), self.history_, int(self.verbose))
         Xt = torch.tensor(X, dtype=torch.float32, device=self.device_)
+        where = None
         try:
-            self._fit_torch(Xt, ctx)
-        except (TrainingInterrupted, KeyboardInterrupt) as exc:
-            interrupt = exc.__cause__ if isinstance(exc, TrainingInterrupted) else exc
+            raw = self._fit_torch(Xt, trainer)
+        except KeyboardInterrupt:
             if not self._networks_exist():
-                raise interrupt from None  # nothing usable yet: the caller's estimator stays as it was
-            self.interrupted_ = True
-            where = str(exc) if isinstance(exc, TrainingInterrupted) else self._interrupt_location()
+                raise  # nothing usable yet: the caller's estimator stays as it was
+            raw, where = None, self._interrupt_location()
+        if trainer.stopped:
+            where = f"training interrupted during stage {trainer.stopped_in!r}"
+        self.interrupted_ = where is not None
         for name in self._inference_modules():
             obj = getattr(self, name)
             if isinstance(obj, torch.nn.Module):
                 obj.eval()
-        raw = self._training_raw_labels(X)
+        if raw is None:
+            raw = self._run_inference(X)[1]
         used = np.unique(raw)
-        label_map = np.full(self._n_raw_clusters(), -1, dtype=np.int64)
+        label_map = np.full(int(self.n_clusters), -1, dtype=np.int64)
         label_map[used] = np.arange(used.size)
         unused = np.setdiff1d(np.arange(label_map.size), used)
         label_map[unused] = np.arange(used.size, label_map.size)
@@ -161,13 +163,6 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def _interrupt_location(self) -> str:
         done = [r["stage"] for r in self.history_ if "stage" in r]
         return "fit interrupted" + (f" after stage {done[-1]!r}" if done else "")
-
-    def _training_raw_labels(self, X: np.ndarray) -> np.ndarray:
-        """Raw cluster ids of the training samples (default: inference on ``X``; transductive methods override)."""
-        return self._run_inference(X)[1]
-
-    def _n_raw_clusters(self) -> int:
-        return int(self.n_clusters)
 
     def predict(self, X):
         """Assign each sample to a cluster.

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from torch import nn
 
-from ._utils import FitContext, build_module
+from ._utils import build_module
 from ._validation import IntInterval, PositiveInts
 from .augment import TabularAugment
 from .base import BaseDeepClusterer
@@ -29,7 +29,7 @@ from .losses import (
 )
 from .multiview import _view_scale_params, check_view_sizes, is_view_list, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
-from .training import EMAUpdate, cosine_momentum, train_stage
+from .training import EMAUpdate, Trainer, cosine_momentum, embed_batches
 
 __all__ = ["DistilMVC"]
 
@@ -326,11 +326,11 @@ class DistilMVC(BaseDeepClusterer):
         return X
 
     # ------------------------------------------------------------------ training
-    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
+    def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
+        ctx = trainer.ctx
         sizes = self.view_sizes_
-        single = len(sizes) == 1
-        self.n_views_ = 2 if single else len(sizes)
-        net_sizes = sizes * 2 if single else sizes
+        single = len(sizes) == 1  # one view: two augmented copies of it
+        V = self.n_views_ = 2 if single else len(sizes)
         self.n_features_out_ = self.n_clusters
 
         # per-feature min-max scaling learned on the training data
@@ -341,27 +341,23 @@ class DistilMVC(BaseDeepClusterer):
         self.input_offset_ = torch.as_tensor(offset, dtype=torch.float32)
         self.input_scale_ = torch.as_tensor(scale, dtype=torch.float32)
         X = (X - self.input_offset_.to(X.device)) / self.input_scale_.to(X.device)
-        views = [X] if single else split_views(X, sizes)
+        views = [X] * V if single else split_views(X, sizes)
 
         dims = tuple(int(d) for d in self.hidden_dims)
         net = build_module(
-            lambda: _DistilMVCNet(
-                net_sizes, dims, self.latent_dim, self.head_hidden_dim, self.feature_dim, self.n_clusters
-            ),
+            lambda: _DistilMVCNet(sizes * 2 if single else sizes, dims, self.latent_dim, self.head_hidden_dim,
+                                  self.feature_dim, self.n_clusters),
             ctx.generator,
         )
         net.teacher.load_state_dict(net.student.state_dict())  # teacher starts as an exact copy
-        net = net.to(ctx.device)
-        self.network_ = net
-        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        net = self.network_ = net.to(ctx.device)
         n = X.shape[0]
-        V = self.n_views_
         pairs = [(v, w) for v in range(V) for w in range(v + 1, V)]
 
         if single:
             aug = TabularAugment(noise=self.augment_noise, mask_prob=self.augment_mask).fit(X)
 
-            def inputs(idx):
+            def inputs(idx):  # two augmented copies in; the clean rows are the reconstruction target
                 x = X[idx]
                 return [aug(x, ctx.device_generator) for _ in range(V)], [x] * V
         else:
@@ -370,17 +366,14 @@ class DistilMVC(BaseDeepClusterer):
                 xs = [v[idx] for v in views]
                 return xs, xs
 
-        def pretrain_step(idx):
+        # stage 1: per-view autoencoders
+        def pretrain_step(idx, state):
             xin, target = inputs(idx)
             rec = sum(F.mse_loss(net.autoencoders[v](xin[v])[1].float(), target[v]) for v in range(V))
             return {"rec": rec}
 
-        common = dict(n_samples=n, optimizer=optimizer, ctx=ctx, history=self.history_, modules=[net],
-                      verbose=self.verbose)
-        train_stage(pretrain_step, n_epochs=self.n_epochs_pretrain, batch_size=self.batch_size,
-                    stage="pretrain", **common)
-
-        def contrastive_step(idx):
+        # stage 2: cross-view instance contrast (teacher), cluster contrast (student), mutual information
+        def contrastive_step(idx, state):
             xin, target = inputs(idx)
             zs, recs, ts, ys = [], [], [], []
             for v in range(V):
@@ -394,38 +387,33 @@ class DistilMVC(BaseDeepClusterer):
             mi = sum(cross_view_mutual_information(zs[v], zs[w], self.mi_entropy_lambda) for v, w in pairs)
             return {"instance": ins, "cluster": clu, "mi": self.mi_weight * mi, "rec": sum(recs)}
 
-        n_ep2 = self.n_epochs_contrastive
-        if self.ema_schedule == "official":
+        def momentum(state):  # EMA of the student head into the teacher head after every step
+            if self.ema_schedule == "official":
+                return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, self.ema_base)
+            return cosine_momentum(state.step, state.n_steps, self.ema_base)
 
-            def momentum(epoch, batch, step, n_steps):
-                return cosine_momentum(epoch + batch + 1, n_ep2 + 1, self.ema_base)
-        else:
-
-            def momentum(epoch, batch, step, n_steps):
-                return cosine_momentum(step, n_steps, self.ema_base)
-
-        train_stage(contrastive_step, n_epochs=n_ep2, batch_size=self.batch_size, stage="contrastive",
-                    callbacks=[EMAUpdate(net.teacher, net.student, momentum)], **common)
-
-        if self.n_epochs_distill == 0:
+        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        loop = dict(n_samples=n, optimizer=optimizer, modules=[net])
+        trainer.run("pretrain", pretrain_step, n_epochs=self.n_epochs_pretrain, batch_size=self.batch_size, **loop)
+        trainer.run("contrastive", contrastive_step, n_epochs=self.n_epochs_contrastive, batch_size=self.batch_size,
+                    callbacks=[EMAUpdate(net.teacher, net.student, momentum)], **loop)
+        if self.n_epochs_distill == 0 or trainer.stopped:
             return
-        # pseudo-labels: k-means on each view's min-max-scaled teacher features (computed once)
-        clean = views * V if single else views
+
+        # stage 3: pseudo-labels by k-means on each view's min-max-scaled teacher features (computed once),
+        # distilled into the student's cluster head
+        net.eval()
         pseudo = []
-        with torch.no_grad():
-            net.eval()
-            for v in range(V):
-                t = torch.cat([net.teacher(net.encode(v, clean[v][i : i + 4096])).float()
-                               for i in range(0, n, 4096)])
-                lo, hi = t.min(0).values, t.max(0).values
-                t = (t - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-                pseudo.append(kmeans(t, self.n_clusters, n_init=self.kmeans_n_init,
-                                     generator=ctx.device_generator).labels)
+        for v in range(V):
+            t = embed_batches(lambda x, v=v: net.teacher(net.encode(v, x)), views[v])
+            lo, hi = t.min(0).values, t.max(0).values
+            t = (t - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+            pseudo.append(kmeans(t, self.n_clusters, n_init=self.kmeans_n_init, generator=ctx.device_generator).labels)
         self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
         eps, K = self.label_smoothing, self.n_clusters
 
-        def distill_step(idx):
-            logits = [net.logits(net.encode(v, clean[v][idx])).float() for v in range(V)]
+        def distill_step(idx, state):
+            logits = [net.logits(net.encode(v, views[v][idx])).float() for v in range(V)]
             if self.distill_alignment == "consensus":
                 consensus = sum(torch.softmax(lg.detach(), 1) for lg in logits).argmax(1)
             loss = 0.0
@@ -435,9 +423,9 @@ class DistilMVC(BaseDeepClusterer):
                 loss = loss + kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(target_ids, K, eps))
             return {"distill": loss}
 
-        train_stage(distill_step, n_epochs=self.n_epochs_distill, stage="distill",
+        trainer.run("distill", distill_step, n_epochs=self.n_epochs_distill,
                     batch_size=self.distill_batch_size or n, shuffle=self.distill_batch_size is not None,
-                    drop_last=False, **common)
+                    drop_last=False, **loop)
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:

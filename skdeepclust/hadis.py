@@ -10,18 +10,30 @@ import copy
 import math
 from numbers import Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._utils import FitContext, build_module
+from ._utils import build_module
 from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .cluster import kmeans, knn_vote, spectral_knn
 from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
+from .nn import ProjectionHead
 from .single_view import SingleViewMixin
-from .training import Callback, EMAUpdate, LRSchedule, cosine_momentum, epochs_for_steps, train_stage
+from .training import (
+    Callback,
+    EMAUpdate,
+    LoopState,
+    LRSchedule,
+    Trainer,
+    clamp_batch_size,
+    cosine_momentum,
+    embed_batches,
+    epochs_for_steps,
+)
 
 __all__ = ["HaDis"]
 
@@ -32,23 +44,35 @@ DEFAULT_STEPS = 4000
 
 def _mlp_head(in_dim: int, hidden: int, out: int) -> nn.Module:
     """Projector/predictor of BYOL: Linear -> BN -> ReLU -> Linear."""
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
+    return ProjectionHead(in_dim, (hidden,), out, batchnorm=True)
 
 
 class _HaDisNet(nn.Module):
-    """Online backbone + projector + predictor, and the EMA target copy of backbone + projector."""
+    """Online backbone + projector + predictor, and the EMA target (backbone + projector).
 
-    def __init__(self, backbone: nn.Module, feat_in: int, hidden: int, feat_dim: int):
+    The target is built like the online network (its own projector module) and starts as an exact copy
+    of the online weights.
+    """
+
+    def __init__(self, backbone: nn.Module, projector: nn.Module, predictor: nn.Module, target_projector: nn.Module):
         super().__init__()
-        self.online = nn.Sequential(backbone, _mlp_head(feat_in, hidden, feat_dim))
-        self.predictor = _mlp_head(feat_dim, hidden, feat_dim)
-        self.target = copy.deepcopy(self.online)
-        for p in self.target.parameters():
-            p.requires_grad_(False)
+        self.online = nn.Sequential(backbone, projector)
+        self.predictor = predictor
+        self.target = nn.Sequential(copy.deepcopy(backbone), target_projector).requires_grad_(False)
+        self.target.load_state_dict(self.online.state_dict())
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised target embedding (the space of k-means and of the final labels)."""
         return F.normalize(self.target(x), dim=1)
+
+
+def _embed_all(net: _HaDisNet, X: torch.Tensor) -> torch.Tensor:
+    """Normalised target embedding of every row (target in eval mode), in float32."""
+    was_training = net.target.training
+    net.target.eval()
+    emb = embed_batches(net.embed, X)
+    net.target.train(was_training)
+    return emb
 
 
 class _PseudoLabels(Callback):
@@ -57,13 +81,16 @@ class _PseudoLabels(Callback):
     (The reference also clusters during warm-up, where PSL is off and the labels go unused.)
     """
 
-    def __init__(self, est: HaDis, net: _HaDisNet, X: torch.Tensor, ctx: FitContext, first_epoch: int):
-        self.est, self.net, self.X, self.ctx, self.first_epoch = est, net, X, ctx, first_epoch
+    def __init__(self, net: _HaDisNet, X: torch.Tensor, k: int, n_init: int, generator: torch.Generator,
+                 first_epoch: int):
+        self.net, self.X, self.k, self.n_init, self.generator = net, X, k, n_init, generator
+        self.first_epoch = first_epoch
         self.labels: torch.Tensor | None = None
 
-    def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
-        if epoch >= self.first_epoch:
-            self.labels = self.est._kmeans(self.net, self.X, self.ctx).labels
+    def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
+        if state.epoch >= self.first_epoch:
+            self.labels = kmeans(_embed_all(self.net, self.X), self.k, n_init=self.n_init,
+                                 generator=self.generator).labels
 
 
 class HaDis(SingleViewMixin, BaseDeepClusterer):
@@ -300,52 +327,40 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ training
-    @staticmethod
-    def _embed_all(net: _HaDisNet, X: torch.Tensor) -> torch.Tensor:
-        """Normalised target embedding of every row (eval mode), in float32."""
-        was_training = net.target.training
-        net.target.eval()
-        with torch.no_grad():
-            emb = torch.cat([net.embed(X[i : i + 4096]).float() for i in range(0, X.shape[0], 4096)])
-        net.target.train(was_training)
-        return emb
-
-    def _kmeans(self, net: _HaDisNet, X: torch.Tensor, ctx: FitContext):
-        return kmeans(self._embed_all(net, X), self.n_clusters, n_init=self.kmeans_n_init,
-                      generator=ctx.device_generator)
-
-    def _final_clustering(self, net: _HaDisNet, X: torch.Tensor, ctx: FitContext) -> None:
-        """Final labels and centres from the trained target embedding."""
+    def _final_clustering(self, net: _HaDisNet, X: torch.Tensor, ctx) -> np.ndarray | None:
+        """Final centres (and, with spectral labels, the training labels) from the trained target embedding."""
         net.eval()
+        emb = _embed_all(net, X)
         if self.final_clustering == "kmeans":
-            self.cluster_centers_ = F.normalize(self._kmeans(net, X, ctx).centers.float(), dim=1).cpu().numpy()
+            centers = kmeans(emb, self.n_clusters, n_init=self.kmeans_n_init, generator=ctx.device_generator).centers
+            self.cluster_centers_ = F.normalize(centers.float(), dim=1).cpu().numpy()
             self.train_embedding_ = self.train_labels_ = None
-            return
-        emb = self._embed_all(net, X)
+            return None
         labels = torch.as_tensor(spectral_knn(emb, self.n_clusters, self.n_neighbors, ctx.seed_for_sklearn()),
                                  device=emb.device)
         sums = torch.zeros(self.n_clusters, emb.shape[1], device=emb.device).index_add_(0, labels, emb)
         self.cluster_centers_ = F.normalize(sums, dim=1).cpu().numpy()
         self.train_embedding_ = emb.cpu().numpy()
         self.train_labels_ = labels.cpu().numpy()
+        return self.train_labels_
 
-    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
+    def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:
+        ctx = trainer.ctx
         X, augment, backbone, width = self._prepare_training(X, ctx)
         n = X.shape[0]
-        net = build_module(lambda: _HaDisNet(nn.Identity(), width, self.projection_hidden_dim, self.feature_dim),
-                           ctx.generator)
-        net.online[0] = backbone
-        net.target = copy.deepcopy(net.online).requires_grad_(False)
+        hidden, dim = self.projection_hidden_dim, self.feature_dim
+        projector = build_module(lambda: _mlp_head(width, hidden, dim), ctx.generator)
+        predictor = build_module(lambda: _mlp_head(dim, hidden, dim), ctx.generator)
+        target_projector = build_module(lambda: _mlp_head(width, hidden, dim), ctx.generator)
         with torch.no_grad():  # predictor: linear weights N(0, 0.01^2), biases 0 (reference init)
-            for layer in net.predictor:
+            for layer in predictor:
                 if isinstance(layer, nn.Linear):
                     layer.weight.normal_(0.0, 0.01, generator=ctx.generator)
                     layer.bias.zero_()
-        net = net.to(ctx.device)
-        self.network_ = net
-        self.n_features_out_ = self.feature_dim
+        net = _HaDisNet(backbone, projector, predictor, target_projector).to(ctx.device)
+        self.network_, self.n_features_out_ = net, self.feature_dim
 
-        batch = max(2, min(self.batch_size, n))
+        batch = clamp_batch_size(self.batch_size, n)
         base_lr = self.lr * batch / 256
         optimizer = torch.optim.SGD(
             [
@@ -356,7 +371,6 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
             momentum=self.momentum,
             weight_decay=self.weight_decay,
         )
-        steps_per_epoch = max(1, n // batch)
         total = self.max_epochs
         if total is None:
             total = epochs_for_steps(DEFAULT_STEPS, n, batch, drop_last=True)
@@ -368,31 +382,20 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
                 return e / warm
             return 0.5 * (1 + math.cos(math.pi * min(1.0, (e - warm) / max(1, total - warm))))
 
-        if self.ema_schedule == "cosine":
+        def ema(state):
+            return cosine_momentum(state.step, state.n_steps, self.ema_base) if self.ema_schedule == "cosine" \
+                else self.ema_base
 
-            def ema(epoch, batch_idx, step, n_steps):
-                return cosine_momentum(step, n_steps, self.ema_base)
-        else:
-
-            def ema(epoch, batch_idx, step, n_steps):
-                return self.ema_base
-
-        pseudo = _PseudoLabels(self, net, X, ctx, first_epoch=warm)
-        state = {"epoch": 0}
-
-        class _Epoch(Callback):
-            def on_epoch_begin(self, epoch):
-                state["epoch"] = epoch
-
+        pseudo = _PseudoLabels(net, X, self.n_clusters, self.kmeans_n_init, ctx.device_generator, first_epoch=warm)
         K = self.n_clusters
 
-        def step(idx):
+        def step(idx, state):
             x = X[idx]
             xa, xb = augment(x, ctx.device_generator), augment(x, ctx.device_generator)
             za, zb = net.online(xa), net.online(xb)
             with torch.no_grad():
                 ta, tb = F.normalize(net.target(xa), dim=1), F.normalize(net.target(xb), dim=1)
-            after_warmup = state["epoch"] >= warm
+            after_warmup = state.epoch >= warm
             std = self.latent_std if after_warmup else 0.0
 
             # DSA: the predictor sees a Gaussian-perturbed ("diffused") projection
@@ -412,24 +415,12 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
                 terms["psl"] = self.cluster_loss_weight * 0.5 * psl
             return terms
 
-        callbacks = [
-            _Epoch(),
-            LRSchedule(optimizer, lr_factor, steps_per_epoch),
-            EMAUpdate(net.target, net.online, ema),
-        ]
+        callbacks = [LRSchedule(optimizer, lr_factor), EMAUpdate(net.target, net.online, ema)]
         if self.cluster_loss_weight > 0:
-            callbacks.insert(1, pseudo)
-        try:
-            train_stage(step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer, ctx=ctx,
-                        history=self.history_, stage="hadis", modules=[net.online, net.predictor, net.target],
-                        callbacks=callbacks, verbose=self.verbose)
-        finally:
-            self._final_clustering(net, X, ctx)
-
-    def _training_raw_labels(self, X):
-        if self.train_labels_ is None:
-            return super()._training_raw_labels(X)
-        return self.train_labels_
+            callbacks.insert(0, pseudo)
+        trainer.run("hadis", step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer,
+                    modules=[net.online, net.predictor, net.target], callbacks=callbacks)
+        return self._final_clustering(net, X, ctx)
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:

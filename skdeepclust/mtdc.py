@@ -13,7 +13,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._utils import FitContext, build_module
+from ._utils import build_module
 from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .losses import (
@@ -25,7 +25,7 @@ from .losses import (
 )
 from .nn import ClusterHead, ProjectionHead
 from .single_view import SingleViewMixin
-from .training import epochs_for_steps, train_stage
+from .training import Trainer, epochs_for_steps
 
 __all__ = ["MTDC"]
 
@@ -35,13 +35,11 @@ DEFAULT_STEPS = 4000
 
 
 class _MTDCNet(nn.Module):
-    """Backbone with an instance projector (unit rows) and a cluster projector (logits)."""
+    """Backbone with an instance projector (unit rows) and a cluster projector (softmax)."""
 
-    def __init__(self, rep_dim: int, projection_dim: int, n_clusters: int):
+    def __init__(self, backbone: nn.Module, instance: nn.Module, cluster: nn.Module):
         super().__init__()
-        self.backbone = nn.Identity()
-        self.instance = ProjectionHead(rep_dim, (rep_dim,), projection_dim, normalize=True)
-        self.cluster = ClusterHead(rep_dim, n_clusters, hidden_dims=(rep_dim,))
+        self.backbone, self.instance, self.cluster = backbone, instance, cluster
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.backbone(x)
@@ -249,46 +247,18 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
+    def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
+        ctx = trainer.ctx
         X, augment, backbone, rep = self._prepare_training(X, ctx)
-        n = X.shape[0]
-        net = build_module(lambda: _MTDCNet(rep, self.projection_dim, self.n_clusters), ctx.generator)
-        net.backbone = backbone
-        net = net.to(ctx.device)
-        self.network_ = net
-        self.n_features_out_ = self.n_clusters
-        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        instance = build_module(lambda: ProjectionHead(rep, (rep,), self.projection_dim, normalize=True),
+                                ctx.generator)
+        cluster = build_module(lambda: ClusterHead(rep, self.n_clusters, hidden_dims=(rep,)), ctx.generator)
+        net = _MTDCNet(backbone, instance, cluster).to(ctx.device)
+        self.network_, self.n_features_out_ = net, self.n_clusters
+
         n_epochs = self.max_epochs
         if n_epochs is None:
-            n_epochs = epochs_for_steps(DEFAULT_STEPS, n, self.batch_size, drop_last=True)
-        self.n_epochs_ = n_epochs
-
-        def make_step(mutual: bool):
-            def step(idx):
-                x = X[idx]
-                if mutual:
-                    net.eval()  # clean pseudo-labels: running BN statistics, no update
-                    with torch.no_grad():
-                        c0 = net(x)[1]
-                    net.train()
-                za, ca = net(augment(x, ctx.device_generator))
-                zb, cb = net(augment(x, ctx.device_generator))
-                terms = {
-                    "instance": nt_xent(za, zb, self.temperature_instance),
-                    "cluster": cluster_contrastive_loss(ca, cb, self.temperature_cluster),
-                }
-                if mutual:
-                    terms["hcr"] = self.hcr_weight * hyperspherical_consistency(
-                        torch.cat([ca, cb]), torch.cat([za, zb])
-                    )
-                    same = topk_agreement_mask(c0, self.topk)
-                    terms["pcl"] = self.supcon_weight * pseudo_label_supcon(
-                        za, zb, same, self.supcon_temperature, self.supcon_base_temperature
-                    )
-                return terms
-
-            return step
-
+            n_epochs = epochs_for_steps(DEFAULT_STEPS, X.shape[0], self.batch_size, drop_last=True)
         # the CC objective first (all epochs when ``mutual=False``), then the full MTDC objective
         if not self.mutual:
             n_cc = n_epochs
@@ -296,11 +266,34 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
             n_cc = n_epochs // 2
         else:
             n_cc = min(self.mutual_warmup_epochs, n_epochs)
-        self.n_mutual_warmup_epochs_ = n_cc
-        common = dict(n_samples=n, batch_size=self.batch_size, optimizer=optimizer, ctx=ctx, history=self.history_,
-                      modules=[net], verbose=self.verbose)
-        train_stage(make_step(False), n_epochs=n_cc, stage="cc", **common)  # no-op for 0 epochs
-        train_stage(make_step(True), n_epochs=n_epochs - n_cc, stage="mtdc", **common)
+        self.n_epochs_, self.n_mutual_warmup_epochs_ = n_epochs, n_cc
+
+        def step(idx, state):
+            x = X[idx]
+            mutual = state.stage == "mtdc"
+            if mutual:
+                net.eval()  # clean pseudo-labels: running BN statistics, no update
+                with torch.no_grad():
+                    c0 = net(x)[1]
+                net.train()
+            za, ca = net(augment(x, ctx.device_generator))
+            zb, cb = net(augment(x, ctx.device_generator))
+            terms = {
+                "instance": nt_xent(za, zb, self.temperature_instance),
+                "cluster": cluster_contrastive_loss(ca, cb, self.temperature_cluster),
+            }
+            if mutual:
+                terms["hcr"] = self.hcr_weight * hyperspherical_consistency(torch.cat([ca, cb]), torch.cat([za, zb]))
+                same = topk_agreement_mask(c0, self.topk)
+                terms["pcl"] = self.supcon_weight * pseudo_label_supcon(
+                    za, zb, same, self.supcon_temperature, self.supcon_base_temperature
+                )
+            return terms
+
+        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        loop = dict(n_samples=X.shape[0], batch_size=self.batch_size, optimizer=optimizer, modules=[net])
+        trainer.run("cc", step, n_epochs=n_cc, **loop)
+        trainer.run("mtdc", step, n_epochs=n_epochs - n_cc, **loop)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         probs = mods["network_"](self._apply_input_transform(mods, X))[1].to(X.dtype)

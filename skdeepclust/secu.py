@@ -14,11 +14,12 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._utils import FitContext, build_module
+from ._utils import build_module
 from ._validation import IntInterval
 from .base import BaseDeepClusterer
+from .nn import ProjectionHead
 from .single_view import SingleViewMixin
-from .training import Callback, LRSchedule, epochs_for_steps, n_batches, train_stage
+from .training import Callback, LoopState, LRSchedule, Trainer, clamp_batch_size, epochs_for_steps, n_batches
 
 __all__ = ["SeCu", "entropy_constrained_assignment", "secu_centre_loss", "size_constrained_assignment"]
 
@@ -144,19 +145,36 @@ def entropy_constrained_assignment(
 class _SeCuNet(nn.Module):
     """Backbone + projection head (unit-norm output) + one centre matrix per head."""
 
-    def __init__(self, rep_dim: int, hidden: int, dim: int, head_sizes: list[int]):
+    def __init__(self, backbone: nn.Module, projector: nn.Module, centres: list[torch.Tensor]):
         super().__init__()
-        self.backbone = nn.Identity()
-        self.projector = nn.Sequential(
-            nn.Linear(rep_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, dim)
-        )
-        self.centres = nn.ParameterList(nn.Parameter(torch.empty(dim, k)) for k in head_sizes)
+        self.backbone, self.projector = backbone, projector
+        self.centres = nn.ParameterList(nn.Parameter(c) for c in centres)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.projector(self.backbone(x)), dim=1)
+        return self.projector(self.backbone(x))
 
     def head(self, h: int) -> torch.Tensor:
         return F.normalize(self.centres[h], dim=0)
+
+
+class _HeadSnapshot(Callback):
+    """The normalised centres of every head at the start of each epoch (the targets of the instance loss)."""
+
+    def __init__(self, net: _SeCuNet):
+        self.net, self.heads = net, []
+
+    def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
+        self.heads = [self.net.head(h).detach().clone() for h in range(len(self.net.centres))]
+
+
+class _SmallestCluster(Callback):
+    """Record the smallest cluster of the main head's stored assignments after each epoch."""
+
+    def __init__(self, assignments: torch.Tensor, k: int):
+        self.assignments, self.k = assignments, k
+
+    def on_epoch_end(self, state: LoopState, record: dict) -> None:  # noqa: D102
+        record["min_cluster"] = int(torch.bincount(self.assignments, minlength=self.k).min())
 
 
 class SeCu(SingleViewMixin, BaseDeepClusterer):
@@ -363,21 +381,19 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
+    def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
+        ctx = trainer.ctx
         X, augment, backbone, rep = self._prepare_training(X, ctx)
         n = X.shape[0]
         sizes = [h * self.n_clusters for h in range(1, self.n_heads + 1)]
-        net = build_module(lambda: _SeCuNet(rep, self.projection_hidden_dim, self.feature_dim, sizes),
-                           ctx.generator)
-        net.backbone = backbone
-        with torch.no_grad():  # centres: column-normalised N(0, 1)
-            for c in net.centres:
-                c.copy_(F.normalize(torch.randn(c.shape, generator=ctx.generator), dim=0))
-        net = net.to(ctx.device)
-        self.network_ = net
-        self.n_features_out_ = self.feature_dim
+        projector = build_module(lambda: ProjectionHead(rep, (self.projection_hidden_dim,), self.feature_dim,
+                                                        normalize=True, batchnorm=True), ctx.generator)
+        # centres: column-normalised N(0, 1), one (feature_dim, k) matrix per head
+        centres = [F.normalize(torch.randn(self.feature_dim, k, generator=ctx.generator), dim=0) for k in sizes]
+        net = _SeCuNet(backbone, projector, centres).to(ctx.device)
+        self.network_, self.n_features_out_ = net, self.feature_dim
 
-        batch = max(2, min(self.batch_size, n))
+        batch = clamp_batch_size(self.batch_size, n)
         encoder_params = list(net.backbone.parameters()) + list(net.projector.parameters())
         optimizer = torch.optim.SGD(
             [
@@ -402,30 +418,21 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
             return 0.5 * (1 + math.cos(math.pi * (e - 1 - warm) / max(1e-9, total - 1 - warm)))
 
         dev = ctx.device
-        assign = [torch.ones(n, dtype=torch.long, device=dev) for _ in sizes]
+        assign = [torch.ones(n, dtype=torch.long, device=dev) for _ in sizes]  # stored label of every instance
         duals = [torch.zeros(k, device=dev) for k in sizes]
         counts = [torch.zeros(k, device=dev) for k in sizes]
-        snapshot: list[torch.Tensor] = []
-        state = {"epoch": 0}
         alpha = 0.12 * n if self.entropy_alpha is None else self.entropy_alpha
         H, tau = len(sizes), self.label_weight
+        snapshot = _HeadSnapshot(net)
 
-        class _EpochState(Callback):
-            def on_epoch_begin(self, epoch):
-                state["epoch"] = epoch
-                snapshot[:] = [net.head(h).detach().clone() for h in range(H)]
-
-            def on_epoch_end(self, epoch, record):
-                record["min_cluster"] = int(torch.bincount(assign[0], minlength=sizes[0]).min())
-
-        def step(idx):
-            first_epoch = state["epoch"] == 0
+        def step(idx, state):
+            first_epoch = state.epoch == 0
             f1 = net.embed(augment(X[idx], ctx.device_generator))
             f2 = net.embed(augment(X[idx], ctx.device_generator))
             loss_x, loss_c = 0.0, 0.0
             for h in range(H):
                 w = net.head(h)
-                with torch.no_grad():
+                with torch.no_grad():  # the constrained assignment of the batch (the cluster-level step)
                     scores = 0.5 * (f1.detach().float() + f2.detach().float()) @ w.detach().float()
                     old = assign[h][idx]
                     if self.constraint == "size":
@@ -439,8 +446,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
                     assign[h][idx] = new
                 loss_c = loss_c + secu_centre_loss(f1, w, new, self.temperature_centre)
                 loss_c = loss_c + secu_centre_loss(f2, w, new, self.temperature_centre)
-                u1 = f1.float() @ snapshot[h] / self.temperature_repr
-                u2 = f2.float() @ snapshot[h] / self.temperature_repr
+                u1 = f1.float() @ snapshot.heads[h] / self.temperature_repr
+                u2 = f2.float() @ snapshot.heads[h] / self.temperature_repr
                 one_hot = F.one_hot(old, sizes[h]).float()
                 with torch.no_grad():
                     q1 = (1 - tau) * torch.softmax(u2, 1) + tau * one_hot
@@ -448,14 +455,11 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
                 loss_x = loss_x - (q1 * F.log_softmax(u1, 1)).sum(1).mean() - (q2 * F.log_softmax(u2, 1)).sum(1).mean()
             return {"repr": loss_x / (2 * H), "centre": loss_c / (2 * H)}
 
-        try:
-            train_stage(step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer, ctx=ctx,
-                        history=self.history_, stage="secu", modules=[net], drop_last=False,
-                        callbacks=[_EpochState(), LRSchedule(optimizer, lr_factor, steps_per_epoch)],
-                        verbose=self.verbose)
-        finally:
-            self.assignments_ = [a.cpu().numpy() for a in assign]
-            self.cluster_centers_ = net.head(0).detach().T.float().cpu().numpy()
+        trainer.run("secu", step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer, modules=[net],
+                    drop_last=False,
+                    callbacks=[snapshot, _SmallestCluster(assign[0], sizes[0]), LRSchedule(optimizer, lr_factor)])
+        self.assignments_ = [a.cpu().numpy() for a in assign]
+        self.cluster_centers_ = net.head(0).detach().T.float().cpu().numpy()
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]

@@ -23,11 +23,11 @@ from .base import BaseDeepClusterer
 from .cluster import match_labels, nearest_neighbors
 from .nn import EnsembleConvAutoencoder, EnsembleMLP, EnsembleMLPAutoencoder
 from .single_view import SingleViewMixin
-from .training import Callback, train_stage
+from .training import Callback, LoopState, Trainer, embed_batches
 
 __all__ = ["SPC", "ensemble_vote", "relative_latent_noise"]
 
-#: rows per batch when extracting latents
+#: rows per batch when extracting the codes (each row holds every member's activations)
 _LATENT_BATCH = 1024
 
 
@@ -122,7 +122,7 @@ class _MemberOrders(Callback):
         self.n_members, self.n_samples, self.ctx = n_members, n_samples, ctx
         self.perms: torch.Tensor | None = None
 
-    def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
+    def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
         keys = torch.rand(self.n_members, self.n_samples, generator=self.ctx.generator)
         self.perms = keys.argsort(dim=1).to(self.ctx.device)
 
@@ -356,13 +356,6 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
 
         return build_module(factory, ctx.generator).to(ctx.device)
 
-    @torch.no_grad()
-    def _latents(self, net: _SPCNet, X: torch.Tensor) -> np.ndarray:
-        net.eval()
-        out = [net.ae.encode(net.members_input(X[s : s + _LATENT_BATCH])).float().cpu()
-               for s in range(0, X.shape[0], _LATENT_BATCH)]
-        return torch.cat(out).numpy().astype(np.float64)
-
     # ------------------------------------------------------------------ labelling
     def _check_embedding_available(self) -> None:
         if self.embedding == "umap":
@@ -396,7 +389,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         if n_samples < 3:
             raise ValueError(f"SPC needs at least 3 samples (got n_samples={n_samples}).")
 
-    def _fit_torch(self, X: torch.Tensor, ctx: FitContext) -> None:
+    def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray:
+        ctx = trainer.ctx
         self._check_embedding_available()
         X = self._prepare_input(X)
         n, d = X.shape
@@ -405,26 +399,31 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         self.n_features_out_ = m * self.latent_dim
         self.rounds_ = []
         orders = _MemberOrders(m, n, ctx)
-        batch = max(2, min(self.batch_size, n))
         seed = ctx.seed_for_sklearn()  # one embedding seed for every voter (as the reference)
         targets = torch.zeros(n, dtype=torch.long, device=ctx.device)
         selected = torch.zeros(n, dtype=torch.bool, device=ctx.device)
 
-        def step(pos):
-            idx = orders.perms[:, pos].T  # (B, M): each member's own samples
+        def reconstruction(idx):
+            """Each member's L1 reconstruction of its own rows, with noise on the codes."""
             x = X[idx]
             z = net.ae.encode(x)
-            err = (net.ae.decode(relative_latent_noise(z, self.latent_noise, ctx.device_generator)) - x)
-            rec = err.abs().mean(-1)  # (B, M)
+            rec = (net.ae.decode(relative_latent_noise(z, self.latent_noise, ctx.device_generator)) - x).abs().mean(-1)
+            return z, rec  # rec: (B, M)
+
+        def pretrain_step(pos, state):
+            _, rec = reconstruction(orders.perms[:, pos].T)  # (B, M): each member's own samples
+            return {"recon": rec.mean(0).sum()}
+
+        def round_step(pos, state):
+            idx = orders.perms[:, pos].T
+            z, rec = reconstruction(idx)
             terms = {"recon": rec.mean(0).sum()}
-            if not training_heads:
-                return terms
             sel = selected[idx]
             n_sel = sel.sum(0)
             rest = (~sel).float()  # extra reconstruction weight on the unselected rows, when some are selected
             extra = (rec * rest).sum(0) / rest.sum(0).clamp(min=1)
             terms["recon_unselected"] = (extra * (n_sel > 0)).sum()
-            if bool(n_sel.any()):
+            if bool(n_sel.any()):  # cross-entropy of the heads on the selected rows' vote
                 zh = relative_latent_noise(z, self.latent_noise, ctx.device_generator, mask=sel)
                 logits = net.heads(zh)
                 ce = F.cross_entropy(logits.reshape(-1, k), targets[idx].reshape(-1), reduction="none")
@@ -434,41 +433,44 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
                 terms["ce"] = rec.new_zeros(())
             return terms
 
-        def run(stage: str, n_epochs: int, params) -> None:
-            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-            train_stage(step, n_samples=n, n_epochs=n_epochs, batch_size=batch, optimizer=opt, ctx=ctx,
-                        history=self.history_, stage=stage, modules=[net], shuffle=False, callbacks=[orders],
-                        verbose=self.verbose)
-
         def vote(r: int, pivot: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
             t0 = time.perf_counter()
-            labellings = self._label_voters(self._latents(net, X), seed)
+            net.eval()
+            codes = embed_batches(lambda x: net.ae.encode(net.members_input(x)), X, _LATENT_BATCH)
+            labellings = self._label_voters(codes.cpu().numpy().astype(np.float64), seed)
             labels, sel, n_voters = ensemble_vote(labellings, k, self.agreement_threshold, pivot)
             record = {"round": r, "labels": labels, "selected": sel, "fraction_selected": float(sel.mean()),
                       "n_voters": n_voters, "seconds": time.perf_counter() - t0}
             self.rounds_.append(record)
-            self.history_.append({"stage": "vote", "round": r, "fraction_selected": record["fraction_selected"],
-                                  "n_voters": n_voters, "seconds": record["seconds"]})
+            trainer.history.append({"stage": "vote", "round": r, "fraction_selected": record["fraction_selected"],
+                                    "n_voters": n_voters, "seconds": record["seconds"]})
             if self.verbose:
                 print(f"[SPC] round {r}: {sel.mean():.1%} selected by {n_voters} voters", flush=True)
             return labels, sel
 
-        training_heads = False
-        run("pretrain", self.pretrain_epochs, net.ae.parameters())
+        loop = dict(n_samples=n, batch_size=self.batch_size, modules=[net], shuffle=False, callbacks=[orders])
+        trainer.run("pretrain", pretrain_step, n_epochs=self.pretrain_epochs,
+                    optimizer=torch.optim.Adam(net.ae.parameters(), lr=self.lr, weight_decay=self.weight_decay),
+                    **loop)
         labels, sel = vote(0, None)
-        # from here on the model is usable: an interrupt keeps the best completed round
-        self.network_, self.best_round_, self._vote_labels_ = net, 0, labels
-        best = (-1.0, 0, None, labels)
+        self.network_ = net  # the model is usable from the first vote on
+        best = (-1.0, 0, None, labels)  # (selected fraction, round, network state, vote)
         last_gain = 0  # last round with a larger selected fraction (for patience)
-        training_heads = True
+        r = 0
         try:
             for r in range(1, self.max_rounds + 1):
+                if trainer.stopped:
+                    break
                 if not sel.any():
                     warnings.warn(f"SPC round {r}: no sample is selected; training on reconstruction only.",
                                   RuntimeWarning, stacklevel=3)
                 targets.copy_(torch.as_tensor(labels, device=ctx.device))
                 selected.copy_(torch.as_tensor(sel, device=ctx.device))
-                run(f"round {r}", self.epochs_per_round, net.parameters())
+                trainer.run(f"round {r}", round_step, n_epochs=self.epochs_per_round,
+                            optimizer=torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay),
+                            **loop)
+                if trainer.stopped:
+                    break
                 labels, sel = vote(r, labels)
                 frac = float(sel.mean())
                 if frac > best[0]:
@@ -477,13 +479,12 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
                     best = (frac, r, copy.deepcopy(net.state_dict()), labels)
                 if r - last_gain >= self.patience:
                     break
-        finally:
-            _, self.best_round_, state, self._vote_labels_ = best
-            if state is not None:
-                net.load_state_dict(state)
-
-    def _training_raw_labels(self, X: np.ndarray) -> np.ndarray:
-        return self._vote_labels_
+        except KeyboardInterrupt:  # Ctrl-C in a later vote: the rounds end with the best completed one
+            trainer.stopped_in = f"vote of round {r}"
+        _, self.best_round_, state, labels = best
+        if state is not None:
+            net.load_state_dict(state)
+        return labels
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:

@@ -1,10 +1,12 @@
 """The one training loop every estimator uses.
 
-Data stay as tensors on the device; an epoch is a shuffled permutation of sample indices cut into
-batches, each passed to a method-supplied ``step`` function that returns its loss terms. The loop owns
-everything else: optimizer steps, bfloat16 autocast on CUDA, gradient clipping, non-finite loss
-detection (with the last good weights restored), per-epoch history, a progress line, callbacks
-(EMA teachers, pseudo-label refreshes) and clean stopping on ``KeyboardInterrupt``.
+A :class:`Trainer` is bound once per fit. Data stay as tensors on the device; an epoch is a shuffled
+permutation of sample indices cut into batches, each passed with the :class:`LoopState` to a
+method-supplied ``step`` function that returns its loss terms. The loop owns everything else:
+optimizer steps, bfloat16 autocast on CUDA, non-finite loss detection (with the last
+good weights restored), per-epoch history, a progress line, callbacks (EMA teachers, learning-rate
+schedules, pseudo-label refreshes), which receive the same state, and clean stopping on
+``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -24,69 +27,98 @@ __all__ = [
     "Callback",
     "EMAUpdate",
     "LRSchedule",
+    "LoopState",
     "NonFiniteLossError",
     "STEP_SCHEDULE_MAX_EPOCHS",
-    "TrainingInterrupted",
+    "Trainer",
+    "clamp_batch_size",
     "cosine_momentum",
+    "embed_batches",
     "epoch_batches",
     "epochs_for_steps",
     "n_batches",
-    "train_stage",
 ]
 
-StepFn = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+StepFn = Callable[[torch.Tensor, "LoopState"], dict[str, torch.Tensor]]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised when a loss becomes NaN or infinite; the modules hold the last good weights."""
+    """Raised when a loss becomes NaN or infinite; the modules hold the weights of the epoch's start."""
 
 
-class TrainingInterrupted(Exception):
-    """Raised by :func:`train_stage` after a ``KeyboardInterrupt`` (the model stays usable)."""
+@dataclass
+class LoopState:
+    """Where training is: what a stage's ``step`` and every callback receive.
+
+    Attributes
+    ----------
+    stage : str
+        Name of the running stage.
+    epoch : int
+        Zero-based epoch within the stage.
+    n_epochs : int
+        Epochs of the stage.
+    batch : int
+        Zero-based batch within the epoch (the batch being computed, or just stepped in
+        ``on_batch_end``).
+    n_batches : int
+        Batches (optimizer steps) per epoch.
+    step : int
+        Optimizer steps done in the stage so far (1-based after a step).
+    n_steps : int
+        Optimizer steps of the whole stage.
+    global_step : int
+        Optimizer steps done in the fit so far, over all stages.
+    """
+
+    stage: str
+    epoch: int = 0
+    n_epochs: int = 0
+    batch: int = 0
+    n_batches: int = 0
+    step: int = 0
+    n_steps: int = 0
+    global_step: int = 0
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the stage's optimizer steps done, in ``[0, 1]``."""
+        return self.step / self.n_steps if self.n_steps else 1.0
 
 
 class Callback:
-    """Hook into :func:`train_stage`; override any method.
+    """Hook into a :class:`Trainer` stage; override any method. Each receives the :class:`LoopState`."""
 
-    Methods receive the zero-based epoch index (and the global step within the stage for
-    ``on_batch_end``).
-    """
+    def on_epoch_begin(self, state: LoopState) -> None:
+        """Run before the first batch of an epoch (before its batches are drawn)."""
 
-    def on_epoch_begin(self, epoch: int) -> None:
-        """Run before the first batch of ``epoch``."""
+    def on_batch_end(self, state: LoopState) -> None:
+        """Run after each optimizer step."""
 
-    def on_batch_end(self, epoch: int, step: int, n_steps: int) -> None:
-        """Run after each optimizer step (``step`` is 1-based and global within the stage)."""
-
-    def on_epoch_end(self, epoch: int, record: dict) -> None:
-        """Run after the last batch of ``epoch``; ``record`` is the history row (may be extended)."""
+    def on_epoch_end(self, state: LoopState, record: dict) -> None:
+        """Run after the last batch of an epoch; ``record`` is its history row (may be extended)."""
 
 
 class EMAUpdate(Callback):
     """Exponential moving average of a student module into a teacher after each step.
 
-    ``teacher <- tau * teacher + (1 - tau) * student``, with ``tau`` given per step by ``momentum``.
+    ``teacher <- tau * teacher + (1 - tau) * student``, with ``tau = momentum(state)`` per step.
 
     Parameters
     ----------
     teacher, student : torch.nn.Module
         Modules of identical structure.
     momentum : callable
-        ``momentum(epoch, batch, step, n_steps) -> tau``.
+        ``momentum(state) -> tau``, given the :class:`LoopState` after the step.
     """
 
-    def __init__(self, teacher: nn.Module, student: nn.Module, momentum: Callable[..., float]):
+    def __init__(self, teacher: nn.Module, student: nn.Module, momentum: Callable[[LoopState], float]):
         self.teacher = teacher
         self.student = student
         self.momentum = momentum
-        self._batch = 0
 
-    def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
-        self._batch = 0
-
-    def on_batch_end(self, epoch: int, step: int, n_steps: int) -> None:  # noqa: D102
-        tau = self.momentum(epoch, self._batch, step, n_steps)
-        self._batch += 1
+    def on_batch_end(self, state: LoopState) -> None:  # noqa: D102
+        tau = self.momentum(state)
         with torch.no_grad():
             t = list(self.teacher.parameters())
             s = list(self.student.parameters())
@@ -96,10 +128,10 @@ class EMAUpdate(Callback):
 class LRSchedule(Callback):
     """Per-step learning-rate schedule: ``lr = initial_lr * factor(e)`` for every parameter group.
 
-    ``e`` is the fractional epoch of the *next* step, ``epoch + k / steps_per_epoch`` with ``k`` the
-    1-based step within the epoch (so the first step of training sees ``e = 1 / steps_per_epoch``).
-    Each group's starting ``lr`` is kept as ``initial_lr`` (groups may have different base rates, e.g.
-    a predictor at 10x); a group created with ``"scheduled": False`` keeps its rate.
+    ``e`` is the fractional epoch of the *next* step, ``epoch + k / n_batches`` with ``k`` the 1-based
+    step within the epoch (so the first step of training sees ``e = 1 / n_batches``). Each group's
+    starting ``lr`` is kept as ``initial_lr`` (groups may have different base rates, e.g. a predictor
+    at 10x); a group created with ``"scheduled": False`` keeps its rate.
 
     Parameters
     ----------
@@ -107,15 +139,12 @@ class LRSchedule(Callback):
         Optimizer whose groups are scheduled.
     factor : callable
         ``factor(e) -> float``.
-    steps_per_epoch : int
-        Optimizer steps per epoch.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, factor: Callable[[float], float], steps_per_epoch: int):
-        self.optimizer, self.factor, self.steps_per_epoch = optimizer, factor, max(1, steps_per_epoch)
+    def __init__(self, optimizer: torch.optim.Optimizer, factor: Callable[[float], float]):
+        self.optimizer, self.factor = optimizer, factor
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
-        self._k = 0
 
     def _apply(self, e: float) -> None:
         f = self.factor(e)
@@ -123,13 +152,11 @@ class LRSchedule(Callback):
             if group.get("scheduled", True):
                 group["lr"] = group["initial_lr"] * f
 
-    def on_epoch_begin(self, epoch: int) -> None:  # noqa: D102
-        self._k = 1
-        self._apply(epoch + 1 / self.steps_per_epoch)
+    def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
+        self._apply(state.epoch + 1 / state.n_batches)
 
-    def on_batch_end(self, epoch: int, step: int, n_steps: int) -> None:  # noqa: D102
-        self._k += 1
-        self._apply(epoch + self._k / self.steps_per_epoch)
+    def on_batch_end(self, state: LoopState) -> None:  # noqa: D102
+        self._apply(state.epoch + (state.batch + 2) / state.n_batches)
 
 
 class _Progress:
@@ -263,125 +290,192 @@ def epoch_batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: 
     return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def train_stage(
-    step: StepFn,
-    *,
-    n_samples: int,
-    n_epochs: int,
-    batch_size: int,
-    optimizer: torch.optim.Optimizer,
-    ctx: FitContext,
-    history: list[dict],
-    stage: str,
-    modules: Sequence[nn.Module],
-    drop_last: bool = True,
-    shuffle: bool = True,
-    clip_grad_norm: float | None = None,
-    callbacks: Sequence[Callback] = (),
-    verbose: int = 0,
-) -> None:
-    """Run ``n_epochs`` epochs of mini-batch training.
+class Trainer:
+    """The training loop of one fit: stages of mini-batch epochs over in-memory tensors.
+
+    Bound once per fit to the fit's context (device, generators, autocast), its history and its
+    verbosity; each :meth:`run` trains one stage. The loop owns the optimizer steps, bfloat16 autocast
+    on CUDA, non-finite loss detection, the history rows, the progress line and the
+    callbacks; the method supplies ``step(indices, state) -> {"term": tensor, ...}``.
+
+    ``KeyboardInterrupt`` (Ctrl-C) during a stage stops training: :attr:`stopped_in` names the stage,
+    the weights stay as reached, and every later :meth:`run` returns at once, so the method finishes
+    with what it has.
 
     Parameters
     ----------
-    step : callable
-        ``step(indices) -> {"term": tensor, ...}`` computes the loss terms of one batch given the
-        batch's sample indices (a tensor on ``ctx.device``). The terms are summed into the total loss
-        ``loss`` unless the dict already holds a ``"loss"`` entry. It runs under autocast on CUDA.
-    n_samples : int
-        Number of samples indexed by ``step``.
-    n_epochs : int
-        Epochs to run (0 does nothing).
-    batch_size : int
-        Batch size; clamped to ``n_samples``.
-    optimizer : torch.optim.Optimizer
-        Optimizer over the trained parameters.
     ctx : FitContext
-        Device, generators and AMP flag of the fit.
+        Device, generators and autocast flag of the fit.
     history : list of dict
         One record per epoch is appended: ``stage``, ``epoch``, the mean of each loss term over the
-        epoch's batches, ``steps`` and ``seconds``.
-    stage : str
-        Name of the stage in the history and the progress bar.
-    modules : sequence of torch.nn.Module
-        Modules set to train mode during the stage and restored on a non-finite loss.
-    drop_last : bool, default=True
-        Drop the last incomplete batch (unless it is the only batch); without it, a one-row last batch
-        joins the batch before it.
-    shuffle : bool, default=True
-        Shuffle the samples each epoch.
-    clip_grad_norm : float, optional
-        Clip the global gradient norm of the optimized parameters.
-    callbacks : sequence of Callback
-        Hooks, called in order.
+        epoch's batches (and the total ``loss``), ``steps`` and ``seconds``.
     verbose : int, default=0
         ``>= 1`` prints a progress bar with the current losses to stderr.
 
-    Raises
-    ------
-    NonFiniteLossError
-        When a loss term is NaN/inf; the modules are restored to the weights they had at the start of
-        that epoch.
-    TrainingInterrupted
-        On ``KeyboardInterrupt``; the current weights are kept and the history has the completed
-        epochs.
+    Attributes
+    ----------
+    stopped_in : str or None
+        The stage that ``KeyboardInterrupt`` stopped, or ``None``.
+    global_step : int
+        Optimizer steps done so far, over all stages.
     """
-    if n_epochs <= 0:
-        return
-    batch_size = max(1, min(batch_size, n_samples))
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    progress = _Progress(stage, n_epochs, verbose >= 1)
-    n_steps = n_epochs * n_batches(n_samples, batch_size, drop_last)
-    global_step = 0
-    for m in modules:
-        m.train()
-    try:
-        for epoch in range(n_epochs):
-            t0 = time.perf_counter()
-            snapshot = [copy.deepcopy(m.state_dict()) for m in modules]
-            opt_snapshot = copy.deepcopy(optimizer.state_dict())
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
-            sums: dict[str, torch.Tensor] = {}
-            batches = epoch_batches(n_samples, batch_size, drop_last, shuffle, ctx)
-            for b, idx in enumerate(batches):
-                optimizer.zero_grad(set_to_none=True)
-                with ctx.autocast():
-                    terms = step(idx)
-                loss = terms["loss"] if "loss" in terms else sum(terms.values())
-                if not bool(torch.isfinite(loss)):
-                    for m, state in zip(modules, snapshot, strict=True):
-                        m.load_state_dict(state)
-                    optimizer.load_state_dict(opt_snapshot)
-                    detail = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
-                    raise NonFiniteLossError(
-                        f"Non-finite loss in stage {stage!r}, epoch {epoch + 1}, batch {b + 1} ({detail}). "
-                        f"The weights were restored to those at the start of that epoch. "
-                        "Try a lower learning rate or scaling the input features."
-                    )
-                loss.backward()
-                if clip_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
-                optimizer.step()
-                global_step += 1
+
+    def __init__(self, ctx: FitContext, history: list[dict], verbose: int = 0):
+        self.ctx, self.history, self.verbose = ctx, history, verbose
+        self.stopped_in: str | None = None
+        self.global_step = 0
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``KeyboardInterrupt`` has stopped training."""
+        return self.stopped_in is not None
+
+    def run(
+        self,
+        stage: str,
+        step: StepFn,
+        *,
+        n_samples: int,
+        n_epochs: int,
+        batch_size: int,
+        optimizer: torch.optim.Optimizer,
+        modules: Sequence[nn.Module],
+        drop_last: bool = True,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        """Train one stage of ``n_epochs`` epochs (nothing when 0, or once training was stopped).
+
+        Parameters
+        ----------
+        stage : str
+            Name of the stage in the history, the progress bar and :class:`LoopState`.
+        step : callable
+            ``step(indices, state) -> {"term": tensor, ...}`` computes the loss terms of one batch
+            given the batch's sample indices (a tensor on the device). The terms are summed into the
+            total loss unless the dict holds a ``"loss"`` entry. It runs under autocast on CUDA.
+        n_samples : int
+            Number of samples indexed by ``step``.
+        n_epochs : int
+            Epochs to run.
+        batch_size : int
+            Batch size; clamped to ``n_samples`` (:func:`clamp_batch_size`).
+        optimizer : torch.optim.Optimizer
+            Optimizer over the trained parameters.
+        modules : sequence of torch.nn.Module
+            Modules set to train mode during the stage and restored on a non-finite loss.
+        drop_last : bool, default=True
+            Drop the last incomplete batch (unless it is the only batch); without it, a one-row last
+            batch joins the batch before it.
+        shuffle : bool, default=True
+            Shuffle the samples each epoch.
+        callbacks : sequence of Callback
+            Hooks, called in order.
+
+        Raises
+        ------
+        NonFiniteLossError
+            When a loss term is NaN/inf; the modules are restored to the weights they had at the start
+            of that epoch.
+        """
+        if n_epochs <= 0 or self.stopped:
+            return
+        ctx = self.ctx
+        batch_size = clamp_batch_size(batch_size, n_samples)
+        progress = _Progress(stage, n_epochs, self.verbose >= 1)
+        per_epoch = n_batches(n_samples, batch_size, drop_last)
+        state = LoopState(stage, n_epochs=n_epochs, n_batches=per_epoch, n_steps=n_epochs * per_epoch,
+                          global_step=self.global_step)
+        for m in modules:
+            m.train()
+        try:
+            for epoch in range(n_epochs):
+                t0 = time.perf_counter()
+                state.epoch, state.batch = epoch, 0
+                snapshot = [copy.deepcopy(m.state_dict()) for m in modules]
+                opt_snapshot = copy.deepcopy(optimizer.state_dict())
                 for cb in callbacks:
-                    cb.on_batch_end(epoch, global_step, n_steps)
-                for k, v in terms.items():
-                    sums[k] = sums.get(k, 0.0) + v.detach().float()
-                if "loss" not in terms:
-                    sums["loss"] = sums.get("loss", 0.0) + loss.detach().float()
-            record: dict = {"stage": stage, "epoch": epoch + 1}
-            record.update({k: float(v) / len(batches) for k, v in sums.items()})
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, record)
-            record["steps"] = len(batches)
-            record["seconds"] = time.perf_counter() - t0
-            history.append(record)
-            progress.update(epoch, record)
-    except KeyboardInterrupt as exc:
-        if verbose:
-            sys.stderr.write("\n")
-        raise TrainingInterrupted(f"training interrupted during stage {stage!r}") from exc
+                    cb.on_epoch_begin(state)
+                sums: dict[str, torch.Tensor] = {}
+                batches = epoch_batches(n_samples, batch_size, drop_last, shuffle, ctx)
+                for b, idx in enumerate(batches):
+                    state.batch = b
+                    optimizer.zero_grad(set_to_none=True)
+                    with ctx.autocast():
+                        terms = step(idx, state)
+                    loss = terms["loss"] if "loss" in terms else sum(terms.values())
+                    if not bool(torch.isfinite(loss)):
+                        for m, saved in zip(modules, snapshot, strict=True):
+                            m.load_state_dict(saved)
+                        optimizer.load_state_dict(opt_snapshot)
+                        detail = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
+                        raise NonFiniteLossError(
+                            f"Non-finite loss in stage {stage!r}, epoch {epoch + 1}, batch {b + 1} ({detail}). "
+                            "Try a lower learning rate or scaling the input features."
+                        )
+                    loss.backward()
+                    optimizer.step()
+                    state.step += 1
+                    state.global_step += 1
+                    self.global_step = state.global_step
+                    for cb in callbacks:
+                        cb.on_batch_end(state)
+                    for k, v in terms.items():
+                        sums[k] = sums.get(k, 0.0) + v.detach().float()
+                    if "loss" not in terms:
+                        sums["loss"] = sums.get("loss", 0.0) + loss.detach().float()
+                record: dict = {"stage": stage, "epoch": epoch + 1}
+                record.update({k: float(v) / len(batches) for k, v in sums.items()})
+                for cb in callbacks:
+                    cb.on_epoch_end(state, record)
+                record["steps"] = len(batches)
+                record["seconds"] = time.perf_counter() - t0
+                self.history.append(record)
+                progress.update(epoch, record)
+        except KeyboardInterrupt:
+            if self.verbose:
+                sys.stderr.write("\n")
+            self.stopped_in = stage
+
+
+def clamp_batch_size(batch_size: int, n_samples: int) -> int:
+    """The batch size a stage really uses: at most ``n_samples`` (and at least 1).
+
+    Parameters
+    ----------
+    batch_size : int
+        Requested batch size.
+    n_samples : int
+        Training samples.
+
+    Returns
+    -------
+    int
+    """
+    return max(1, min(int(batch_size), int(n_samples)))
+
+
+@torch.no_grad()
+def embed_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Apply ``fn`` to ``X`` in batches without gradients and concatenate the float32 results.
+
+    For the passes over all training rows that a method needs during ``fit`` (pseudo-labels, final
+    clustering); the caller puts its modules in eval mode.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x) -> tensor`` with one output row per input row.
+    X : torch.Tensor of shape (n_samples, ...)
+        Rows to embed.
+    batch_size : int, default=4096
+        Rows per call of ``fn``.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, ...)
+    """
+    return torch.cat([fn(X[i : i + batch_size]).float() for i in range(0, X.shape[0], batch_size)])
 
 
 def cosine_momentum(step: int, total: int, base: float) -> float:

@@ -49,7 +49,7 @@ def test_failed_fit_leaves_fresh_estimator_unfitted(name, blobs, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(type(est), "_training_raw_labels", boom)  # fails after training, before labels_
+    monkeypatch.setattr(type(est), "_inference_modules", boom)  # fails after training, before labels_
     with pytest.raises(RuntimeError, match="boom"):
         est.fit(blobs)
     assert not [k for k in vars(est) if k.endswith("_")]
@@ -68,7 +68,7 @@ def test_failed_refit_keeps_the_old_model(name, blobs, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(type(est), "_training_raw_labels", boom)  # training done, labelling fails
+    monkeypatch.setattr(type(est), "_inference_modules", boom)  # training done, labelling fails
     with pytest.raises(RuntimeError, match="boom"):
         est.fit(wide)
     monkeypatch.undo()

@@ -7,10 +7,12 @@ from skdeepclust.training import (
     STEP_SCHEDULE_MAX_EPOCHS,
     Callback,
     EMAUpdate,
+    LoopState,
+    LRSchedule,
     NonFiniteLossError,
-    TrainingInterrupted,
+    Trainer,
+    embed_batches,
     epochs_for_steps,
-    train_stage,
 )
 
 
@@ -28,12 +30,11 @@ def test_history_records_terms_and_loss_decreases():
     ctx, model, X, y, opt = _setup()
     hist = []
 
-    def step(idx):
+    def step(idx, state):
         pred = model(X[idx])[:, 0]
         return {"mse": ((pred - y[idx]) ** 2).mean(), "zero": torch.zeros(())}
 
-    train_stage(step, n_samples=40, n_epochs=20, batch_size=8, optimizer=opt, ctx=ctx, history=hist,
-                stage="fit", modules=[model])
+    Trainer(ctx, hist).run("fit", step, n_samples=40, n_epochs=20, batch_size=8, optimizer=opt, modules=[model])
     assert len(hist) == 20
     assert set(hist[0]) == {"stage", "epoch", "mse", "zero", "loss", "steps", "seconds"}
     assert hist[0]["steps"] == 5 and hist[-1]["mse"] < 0.01 * hist[0]["mse"]
@@ -43,26 +44,27 @@ def test_drop_last_and_small_data():
     ctx, model, X, y, opt = _setup()
     seen = []
 
-    def step(idx):
+    def step(idx, state):
         seen.append(len(idx))
         return {"l": model(X[idx]).sum() * 0}
 
-    train_stage(step, n_samples=10, n_epochs=1, batch_size=4, optimizer=opt, ctx=ctx, history=[],
-                stage="s", modules=[model])
+    trainer = Trainer(ctx, [])
+    trainer.run("s", step, n_samples=10, n_epochs=1, batch_size=4, optimizer=opt, modules=[model])
     assert seen == [4, 4]
     seen.clear()
-    train_stage(step, n_samples=10, n_epochs=1, batch_size=64, optimizer=opt, ctx=ctx, history=[],
-                stage="s", modules=[model])
+    trainer.run("s", step, n_samples=10, n_epochs=1, batch_size=64, optimizer=opt, modules=[model])
     assert seen == [10]
+    seen.clear()
+    trainer.run("s", step, n_samples=9, n_epochs=1, batch_size=4, optimizer=opt, modules=[model], drop_last=False)
+    assert seen == [4, 5]  # a one-row remainder joins the last batch
 
 
 def test_epochs_for_steps_bounds():
     assert epochs_for_steps(40, n_samples=100, batch_size=32, drop_last=True) == 14  # 3 full batches
     assert epochs_for_steps(40, n_samples=100, batch_size=32) == 10  # 4 batches, the last partial
     assert epochs_for_steps(40, n_samples=100, batch_size=32, min_epochs=20) == 20
-    # one batch per epoch: the step count would ask for 5000 epochs; the cap stops at 1000
-    assert STEP_SCHEDULE_MAX_EPOCHS == 1000
-    assert epochs_for_steps(5000, n_samples=50, batch_size=256, drop_last=True) == 1000
+    # one batch per epoch: the step count would ask for 5000 epochs; the cap stops it
+    assert epochs_for_steps(5000, n_samples=50, batch_size=256, drop_last=True) == STEP_SCHEDULE_MAX_EPOCHS < 5000
     assert epochs_for_steps(5000, n_samples=50, batch_size=256, max_epochs=None) == 5000
     assert epochs_for_steps(5000, n_samples=50, batch_size=256, max_epochs=10, min_epochs=12) == 12
 
@@ -71,37 +73,83 @@ def test_non_finite_loss_restores_weights():
     ctx, model, X, y, opt = _setup()
     calls = {"n": 0}
 
-    def step(idx):
+    def step(idx, state):
         calls["n"] += 1
         loss = ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()
         return {"mse": loss if calls["n"] < 7 else loss * float("nan")}
 
-    train_stage(step, n_samples=40, n_epochs=1, batch_size=8, optimizer=opt, ctx=ctx, history=[],
-                stage="a", modules=[model])
+    trainer = Trainer(ctx, [])
+    trainer.run("a", step, n_samples=40, n_epochs=1, batch_size=8, optimizer=opt, modules=[model])
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    with pytest.raises(NonFiniteLossError, match="epoch 1, batch 2"):
-        train_stage(step, n_samples=40, n_epochs=3, batch_size=8, optimizer=opt, ctx=ctx, history=[],
-                    stage="b", modules=[model])
+    with pytest.raises(NonFiniteLossError, match="stage 'b', epoch 1, batch 2"):
+        trainer.run("b", step, n_samples=40, n_epochs=3, batch_size=8, optimizer=opt, modules=[model])
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
 
 
-def test_keyboard_interrupt_becomes_training_interrupted():
+def test_keyboard_interrupt_stops_training_and_later_stages():
     ctx, model, X, y, opt = _setup()
     hist = []
 
     class Stop(Callback):
-        def on_epoch_end(self, epoch, record):
-            if epoch == 1:
+        def on_epoch_end(self, state, record):
+            if state.epoch == 1:
                 raise KeyboardInterrupt
 
-    def step(idx):
+    def step(idx, state):
         return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
 
-    with pytest.raises(TrainingInterrupted):
-        train_stage(step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, ctx=ctx, history=hist,
-                    stage="s", modules=[model], callbacks=[Stop()])
-    assert len(hist) == 1
+    trainer = Trainer(ctx, hist)
+    trainer.run("s", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model], callbacks=[Stop()])
+    assert trainer.stopped and trainer.stopped_in == "s" and len(hist) == 1
+    weights = model.weight.detach().clone()
+    trainer.run("t", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model])
+    assert len(hist) == 1 and torch.equal(model.weight, weights)  # later stages do nothing
+
+
+def test_loop_state_seen_by_step_and_callbacks():
+    ctx, model, X, y, opt = _setup()
+    seen, ends = [], []
+
+    class Record(Callback):
+        def on_batch_end(self, state):
+            ends.append((state.stage, state.epoch, state.batch, state.step, state.global_step, state.progress))
+
+    def step(idx, state):
+        seen.append((state.stage, state.epoch, state.batch, state.n_batches, state.n_steps))
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    trainer = Trainer(ctx, [])
+    trainer.run("a", step, n_samples=40, n_epochs=2, batch_size=16, optimizer=opt, modules=[model],
+                callbacks=[Record()])
+    trainer.run("b", step, n_samples=40, n_epochs=1, batch_size=20, optimizer=opt, modules=[model],
+                callbacks=[Record()])
+    assert seen == [("a", 0, 0, 2, 4), ("a", 0, 1, 2, 4), ("a", 1, 0, 2, 4), ("a", 1, 1, 2, 4),
+                    ("b", 0, 0, 2, 2), ("b", 0, 1, 2, 2)]
+    assert [e[3] for e in ends] == [1, 2, 3, 4, 1, 2]  # steps within the stage
+    assert [e[4] for e in ends] == [1, 2, 3, 4, 5, 6] and trainer.global_step == 6  # over the fit
+    assert [e[5] for e in ends] == [0.25, 0.5, 0.75, 1.0, 0.5, 1.0]
+
+
+def test_lr_schedule_uses_the_fractional_epoch_of_the_next_step():
+    ctx, model, X, y, opt = _setup()
+    seen = []
+
+    def step(idx, state):
+        seen.append(opt.param_groups[0]["lr"])
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    Trainer(ctx, []).run("s", step, n_samples=40, n_epochs=2, batch_size=10, optimizer=opt, modules=[model],
+                         callbacks=[LRSchedule(opt, lambda e: e)])
+    assert seen == pytest.approx([0.1 * e for e in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)])
+
+
+def test_embed_batches_matches_one_pass():
+    lin = nn.Linear(3, 2)
+    X = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
+    out = embed_batches(lin, X, batch_size=4)
+    assert out.shape == (10, 2) and not out.requires_grad
+    assert torch.allclose(out, lin(X).detach())
 
 
 def test_ema_update():
@@ -111,19 +159,18 @@ def test_ema_update():
             p.fill_(0.0)
         for p in student.parameters():
             p.fill_(1.0)
-    cb = EMAUpdate(teacher, student, lambda epoch, batch, step, n: 0.75)
-    cb.on_epoch_begin(0)
-    cb.on_batch_end(0, 1, 1)
+    cb = EMAUpdate(teacher, student, lambda state: 0.75)
+    cb.on_batch_end(LoopState("s", step=1, n_steps=1))
     assert torch.allclose(teacher.weight, torch.full((2, 2), 0.25))
 
 
 def test_verbose_progress(capsys):
     ctx, model, X, y, opt = _setup()
 
-    def step(idx):
+    def step(idx, state):
         return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
 
-    train_stage(step, n_samples=40, n_epochs=2, batch_size=8, optimizer=opt, ctx=ctx, history=[],
-                stage="demo", modules=[model], verbose=1)
+    Trainer(ctx, [], verbose=1).run("demo", step, n_samples=40, n_epochs=2, batch_size=8, optimizer=opt,
+                                    modules=[model])
     err = capsys.readouterr().err
     assert "demo" in err and "2/2" in err and "mse=" in err

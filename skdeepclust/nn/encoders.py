@@ -28,7 +28,7 @@ class MLP(nn.Sequential):
     """Fully connected network through the widths ``dims`` (input first).
 
     Every layer but the last is followed by (optional batch norm and) the activation; the output is
-    linear.
+    linear unless ``activate_output``.
 
     Parameters
     ----------
@@ -38,16 +38,19 @@ class MLP(nn.Sequential):
         One of ``"relu"``, ``"leaky_relu"``, ``"gelu"``, ``"tanh"``.
     batchnorm : bool, default=False
         Insert ``BatchNorm1d`` before each hidden activation.
+    activate_output : bool, default=False
+        Follow the last layer too by (batch norm and) the activation, as in a backbone whose output
+        feeds further heads.
     """
 
-    def __init__(self, dims, activation: str = "relu", batchnorm: bool = False):
+    def __init__(self, dims, activation: str = "relu", batchnorm: bool = False, activate_output: bool = False):
         dims = [int(d) for d in dims]
         if len(dims) < 2:
             raise ValueError(f"An MLP needs at least an input and an output width, got {dims}.")
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
             layers.append(nn.Linear(a, b))
-            if i < len(dims) - 2:
+            if i < len(dims) - 2 or activate_output:
                 if batchnorm:
                     layers.append(nn.BatchNorm1d(b))
                 layers.append(_activation(activation))
@@ -220,13 +223,7 @@ def make_encoder(
     """
     if image_shape is not None:
         return ConvEncoder(image_shape, out_dim or int(hidden_dims[-1]), hidden_dims)
-    dims = (in_dim, *hidden_dims)
-    layers: list[nn.Module] = []
-    for a, b in zip(dims[:-1], dims[1:], strict=True):
-        layers += [nn.Linear(a, b), nn.BatchNorm1d(b), nn.ReLU()]
-    net = nn.Sequential(*layers)
-    net.in_dim, net.out_dim = in_dim, dims[-1]
-    return net
+    return MLP((in_dim, *hidden_dims), batchnorm=True, activate_output=True)
 
 
 def output_dim(module: nn.Module, in_dim: int) -> int:
