@@ -118,16 +118,6 @@ class DistilMVC(BaseDeepClusterer):
         Smoothing ``epsilon`` of the distillation targets ("dark knowledge").
     ema_base : float, default=0.4
         Initial EMA momentum ``tau_0`` of the teacher.
-    ema_schedule : {"official", "cosine"}, default="official"
-        ``"official"`` reproduces the reference code's momentum index ``k = epoch + batch + 1`` with
-        period ``n_epochs_contrastive + 1`` (the momentum oscillates within an epoch); ``"cosine"`` is
-        BYOL's schedule over the global step, rising from ``ema_base`` to 1.
-    distill_alignment : {"view", "consensus"}, default="view"
-        What each view's pseudo-labels are Hungarian-aligned to at every distillation step: ``"view"``
-        (the reference code) aligns them to that view's own student predictions; ``"consensus"``
-        aligns every view to the view-averaged prediction, so the views' targets always use the same
-        cluster ids (useful when a view's student leaves a cluster empty, where per-view alignment
-        can give the views different ids for the same group).
     kmeans_n_init : int, default=100
         k-means restarts for the pseudo-labels (per view).
     scaling : {"minmax", "none"}, default="minmax"
@@ -234,8 +224,6 @@ class DistilMVC(BaseDeepClusterer):
         "mi_entropy_lambda": [Interval(Real, 0, None, closed="left")],
         "label_smoothing": [Interval(Real, 0, 1, closed="both")],
         "ema_base": [Interval(Real, 0, 1, closed="both")],
-        "ema_schedule": [StrOptions({"official", "cosine"})],
-        "distill_alignment": [StrOptions({"view", "consensus"})],
         "kmeans_n_init": [IntInterval(1, None, closed="left")],
         "scaling": [StrOptions({"minmax", "none"})],
         "augment_noise": [Interval(Real, 0, None, closed="left")],
@@ -264,8 +252,6 @@ class DistilMVC(BaseDeepClusterer):
         mi_entropy_lambda: float = 9.0,
         label_smoothing: float = 0.1,
         ema_base: float = 0.4,
-        ema_schedule: str = "official",
-        distill_alignment: str = "view",
         kmeans_n_init: int = 100,
         scaling: str = "minmax",
         augment_noise: float = 0.1,
@@ -293,8 +279,6 @@ class DistilMVC(BaseDeepClusterer):
         self.mi_entropy_lambda = mi_entropy_lambda
         self.label_smoothing = label_smoothing
         self.ema_base = ema_base
-        self.ema_schedule = ema_schedule
-        self.distill_alignment = distill_alignment
         self.kmeans_n_init = kmeans_n_init
         self.scaling = scaling
         self.augment_noise = augment_noise
@@ -388,9 +372,8 @@ class DistilMVC(BaseDeepClusterer):
             return {"instance": ins, "cluster": clu, "mi": self.mi_weight * mi, "rec": sum(recs)}
 
         def momentum(state):  # EMA of the student head into the teacher head after every step
-            if self.ema_schedule == "official":
-                return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, self.ema_base)
-            return cosine_momentum(state.step, state.n_steps, self.ema_base)
+            # the reference code's index k = epoch + batch + 1 with period n_epochs + 1 (it oscillates within an epoch)
+            return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, self.ema_base)
 
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loop = dict(n_samples=n, optimizer=optimizer, modules=[net])
@@ -414,12 +397,9 @@ class DistilMVC(BaseDeepClusterer):
 
         def distill_step(idx, state):
             logits = [net.logits(net.encode(v, views[v][idx])).float() for v in range(V)]
-            if self.distill_alignment == "consensus":
-                consensus = sum(torch.softmax(lg.detach(), 1) for lg in logits).argmax(1)
             loss = 0.0
-            for v in range(V):
-                ref = consensus if self.distill_alignment == "consensus" else logits[v].argmax(1)
-                target_ids = align_labels(pseudo[v][idx], ref, K)
+            for v in range(V):  # each view's pseudo-labels, Hungarian-aligned to its own student's prediction
+                target_ids = align_labels(pseudo[v][idx], logits[v].argmax(1), K)
                 loss = loss + kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(target_ids, K, eps))
             return {"distill": loss}
 

@@ -206,7 +206,6 @@ def diffused_prediction(
     z: torch.Tensor,
     std: float,
     generator: torch.Generator | None = None,
-    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The student side of HaDis's diffused sampling alignment: ``predictor(z + std * eps)``.
 
@@ -224,8 +223,6 @@ def diffused_prediction(
         Absolute standard deviation of the perturbation; 0 gives ``predictor(z)`` (BYOL).
     generator : torch.Generator, default=None
         Generator on ``z``'s device for ``eps``.
-    noise : torch.Tensor of shape (n, d), default=None
-        A given ``eps`` instead of a draw (for tests and reproductions).
 
     Returns
     -------
@@ -233,9 +230,7 @@ def diffused_prediction(
         The predictions.
     """
     if std > 0:
-        if noise is None:
-            noise = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
-        z = z + std * noise
+        z = z + std * torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
     return predictor(z)
 
 

@@ -134,8 +134,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     latent codes). Then, every round:
 
     1. each member's latent codes are embedded in 2-D (UMAP by default) and clustered into
-       ``n_clusters`` groups (a Gaussian mixture by default); with ``use_concat`` the concatenation of
-       all members' codes is one more voter;
+       ``n_clusters`` groups by a Gaussian mixture; the concatenation of all members' codes is one
+       more voter;
     2. the voters' labels are aligned to a pivot by Hungarian matching and voted; a sample is
        *selected* when at least ``agreement_threshold`` of the voters agree on its label;
     3. every member is trained for ``epochs_per_round`` epochs on reconstruction plus the
@@ -183,14 +183,11 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     embedding : {"umap", "tsne", "none"}, default="umap"
         2-D embedding of each voter's codes before clustering: UMAP (``n_components=2``,
         ``min_dist=0``; needs ``umap-learn``, the ``skdeepclust[umap]`` extra), scikit-learn's
-        t-SNE, or none (cluster the codes themselves; an ablation).
+        t-SNE, or ``"none"``: a Gaussian mixture on the codes themselves, without the 2-D embedding
+        (much faster; for small data or quick runs, at some cost in quality).
     n_neighbors : int, optional
         UMAP neighbours; default ``clip(30 * N / 70000, 10, 30)`` (the paper's rule, kept at least
         10 so small data sets get a connected graph).
-    clusterer : {"gmm", "kmeans"}, default="gmm"
-        Clusterer of the embeddings: a full-covariance Gaussian mixture or k-means.
-    use_concat : bool, default=True
-        Add the concatenation of all members' codes as one more voter.
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
@@ -277,8 +274,6 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         "agreement_threshold": [Interval(Real, 0, 1, closed="right")],
         "embedding": [StrOptions({"umap", "tsne", "none"})],
         "n_neighbors": [None, IntInterval(2, None, closed="left")],
-        "clusterer": [StrOptions({"gmm", "kmeans"})],
-        "use_concat": ["boolean"],
         "n_jobs": [None, IntInterval(None, None, closed="neither")],
     }
 
@@ -300,8 +295,6 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         agreement_threshold: float = 1 / 1.2,
         embedding: str = "umap",
         n_neighbors: int | None = None,
-        clusterer: str = "gmm",
-        use_concat: bool = True,
         batch_size: int = 64,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -325,8 +318,6 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         self.agreement_threshold = agreement_threshold
         self.embedding = embedding
         self.n_neighbors = n_neighbors
-        self.clusterer = clusterer
-        self.use_concat = use_concat
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -371,10 +362,10 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         """Embed and cluster each voter's codes. ``Z`` is ``(N, M, latent)``."""
         n = Z.shape[0]
         codes = [Z[:, i] for i in range(Z.shape[1])]
-        if self.use_concat and Z.shape[1] > 1:
+        if Z.shape[1] > 1:  # the concatenation of all members' codes votes too
             codes.append(Z.reshape(n, -1))
         n_neighbors = self.n_neighbors or int(np.clip(30 * n // 70000, 10, 30))
-        jobs = (delayed(_embed_and_cluster)(c, self.n_clusters, self.embedding, self.clusterer, n_neighbors, seed)
+        jobs = (delayed(_embed_and_cluster)(c, self.n_clusters, self.embedding, n_neighbors, seed)
                 for c in codes)
         n_threads = torch.get_num_threads()
         try:
@@ -497,7 +488,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         return z.reshape(z.shape[0], -1), probs.argmax(1)
 
 
-def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, clusterer: str, n_neighbors: int,
+def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, n_neighbors: int,
                        seed: int) -> np.ndarray:
     """One voter's labels: 2-D embedding of its codes, then ``k`` clusters."""
     n = codes.shape[0]
@@ -521,11 +512,9 @@ def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, clusterer: str
             emb = TSNE(2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed).fit_transform(codes)
         else:
             emb = codes
-        if clusterer == "gmm":
-            try:
-                gmm = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-5, random_state=seed)
-                return gmm.fit_predict(emb).astype(np.int64)
-            except ValueError:  # a collapsed component (tiny or degenerate data): fall back to k-means
-                pass
-        return KMeans(k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
+        try:
+            gmm = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-5, random_state=seed)
+            return gmm.fit_predict(emb).astype(np.int64)
+        except ValueError:  # a collapsed component (tiny or degenerate data): k-means instead
+            return KMeans(k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
 

@@ -90,14 +90,18 @@ def test_byol_alignment_values():
 
 
 def test_diffused_alignment_hand_computed():
-    # z = (1, 0), eps = (0, 1), std 0.5: the predictor (identity) sees (1, 0.5); against the target
-    # (0, 1) the cosine is 0.5 / sqrt(1.25), so DSA = -2 * 0.5 / sqrt(1.25) = -0.894427...
-    z, eps, target = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 1.0]])
-    p = diffused_prediction(lambda v: v, z, 0.5, noise=eps)
-    torch.testing.assert_close(p, torch.tensor([[1.0, 0.5]]))
+    z, target = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]])
+    eps = torch.randn(1, 2, generator=torch.Generator().manual_seed(3))
+    p = diffused_prediction(lambda v: v, z, 0.5, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(p, z + 0.5 * eps)  # the predictor sees z + std * eps, eps ~ N(0, I)
+    # with eps = (0, 1) the predictor (identity) sees (1, 0.5); against the target (0, 1)
+    # the cosine is 0.5 / sqrt(1.25), so DSA = -2 * 0.5 / sqrt(1.25) = -0.894427...
+    p = torch.tensor([[1.0, 0.0]]) + 0.5 * torch.tensor([[0.0, 1.0]])
     assert byol_alignment(p, target).item() == pytest.approx(-1.0 / math.sqrt(1.25), rel=1e-6)
-    # without diffusion the same pair is orthogonal: DSA 0
-    assert byol_alignment(diffused_prediction(lambda v: v, z, 0.0, noise=eps), target).item() == pytest.approx(0.0)
+    # without diffusion the same pair is orthogonal: DSA 0, and nothing is drawn
+    gen = torch.Generator().manual_seed(3)
+    assert byol_alignment(diffused_prediction(lambda v: v, z, 0.0, gen), target).item() == pytest.approx(0.0)
+    assert torch.equal(torch.randn(1, 2, generator=gen), eps)
 
 
 def test_diffused_prediction_draws_seeded_gaussian_noise():
