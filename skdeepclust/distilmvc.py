@@ -92,9 +92,7 @@ class DistilMVC(BaseDeepClusterer):
     n_epochs_pretrain : int, default=50
         Stage-1 (reconstruction) epochs.
     n_epochs_contrastive : int, default=50
-        Stage-2 (contrastive) epochs; the most data-dependent parameter (measured, one CPU thread, seeds
-        0/1: HW, 2000 rows, gets ACC 0.68/0.74 at 50 epochs and 0.835/0.843 at 143, while BDGP gets
-        0.98/0.93 at 50 epochs and collapses to 0.57/0.65 at 112).
+        Stage-2 (contrastive) epochs; the most data-dependent parameter (see the User Guide).
     n_epochs_distill : int, default=50
         Stage-3 (self-distillation) epochs; with ``distill_batch_size=None`` each is one full-batch step.
     batch_size : int, default=256

@@ -84,24 +84,18 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Use the two mutual-teaching terms (``False``: the CC baseline).
     max_epochs : int, default=None
         Training epochs. ``None`` sets the schedule in optimizer steps instead: enough epochs for
-        ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones (measured:
-        on COIL-20, 1440 images, the 500 steps of 100 epochs give ACC 0.46 and 4400 steps 0.70), but at
+        ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones, but at
         most 1000 epochs (``training.STEP_SCHEDULE_MAX_EPOCHS``; reached below about 1000 rows).
     batch_size : int, default=256
         Mini-batch size (the last incomplete batch is dropped).
     lr : float, default=1e-3
-        Adam learning rate (the reference's 3e-4 is for 1000 epochs; measured on MNIST-10k, seed 0,
-        4000 steps: ACC 0.927 with 1e-3, 0.765 with 3e-4).
+        Adam learning rate (the reference's 3e-4 is meant for 1000 epochs; see the User Guide).
     weight_decay : float, default=0.0
         Adam weight decay.
     temperature_instance : float, default=0.5
         Instance-contrast temperature (CC's 0.5). When one class is much larger than the others, try
         1.0: a low temperature spreads the samples evenly over the sphere, so a large class takes the
-        room of two and the head splits it. Measured on USPS (largest class 1.67 times the mean), mean
-        ACC over seeds 0-5: 0.950 at 1.0 against 0.866 at 0.5 (batch 256), and 0.976 (every seed at
-        least 0.968) with 1.0 and ``batch_size=128``. Not for balanced data in general: on COIL-20
-        (seed 0, batch 128) 1.0 gives 0.711 against 0.915, and the USPS setting gives MNIST-10k 0.878
-        against 0.973 (seed 0); digits gain (0.908 and 0.961 against 0.882 and 0.902, seeds 0 and 1).
+        room of two and the head splits it; on balanced data 1.0 can cost a lot (see the User Guide).
     temperature_cluster : float, default=1.0
         Cluster-contrast temperature.
     hcr_weight : float, default=10.0
@@ -118,8 +112,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Epochs of the plain CC objective before the mutual terms switch on (history stage ``"cc"``,
         then ``"mtdc"``); ``None``: half of the epochs. ``0`` trains the full objective from the first
         step, as the reference code; an earlier version of it resumed a trained CC model instead.
-        ``n_mutual_warmup_epochs_`` records the count. Measured (3 seeds, 4000 steps): the half
-        warm-up lifts MNIST-10k from ACC 0.872 to 0.966 and COIL-20 from 0.666 to 0.903; see Notes.
+        ``n_mutual_warmup_epochs_`` records the count (why the warm-up: see Notes and the User Guide).
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows; ``None`` picks image or tabular defaults.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"

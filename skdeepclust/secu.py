@@ -234,10 +234,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     max_epochs : int, default=None
         Epochs, the first of which only initialises the centres. ``None`` sets the schedule in
         optimizer steps instead: enough epochs for ``DEFAULT_STEPS`` (4500) steps, at most 1000
-        (``training.STEP_SCHEDULE_MAX_EPOCHS``) and at least ``warmup_epochs + 2``. Small data sets
-        thus get as many updates as large ones (measured: on the 8x8 digits, 60 epochs = 900 steps give
-        ACC 0.74 and 300 epochs = 4500 steps 0.89; on USPS, 60 epochs give 0.936 and 100 epochs 0.911,
-        with seed 0).
+        (``training.STEP_SCHEDULE_MAX_EPOCHS``) and at least ``warmup_epochs + 2``, so small data sets
+        get as many updates as large ones (see the User Guide).
     warmup_epochs : int, default=10
         Linear warm-up epochs of the encoder after the first.
     batch_size : int, default=128

@@ -159,8 +159,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         Member architecture: ``"conv"`` is the paper's convolutional autoencoder (images only, about
         1.4M parameters per member), ``"mlp"`` an MLP autoencoder ``d -> hidden_dims -> latent_dim`` and
         back. ``"auto"`` uses the conv net for images trained on a GPU, and the MLP otherwise: on a CPU the
-        conv net is about 28x slower per sample (measured on 16x16 images, one thread: 246 vs 6807
-        member-samples per second), hours for a USPS-sized data set. ``autoencoder_`` records the choice.
+        conv net is much slower per sample (see the User Guide). ``autoencoder_`` records the choice.
     hidden_dims : tuple of int, optional
         MLP hidden widths (default ``(512, 256)``); unused by the conv net.
     latent_dim : int, default=50
