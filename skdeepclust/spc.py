@@ -373,6 +373,22 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
             # UMAP starts numba's OpenMP pool, which sets the OpenMP runtime torch shares to all cores
             torch.set_num_threads(n_threads)
 
+    def _vote(self, net: _SPCNet, X: torch.Tensor, seed: int, r: int, pivot: np.ndarray | None):
+        """Round ``r``'s vote: every voter labels the members' codes; record it in ``rounds_`` and ``history_``."""
+        t0 = time.perf_counter()
+        net.eval()
+        codes = embed_batches(lambda x: net.ae.encode(net.members_input(x)), X, _LATENT_BATCH)
+        labellings = self._label_voters(codes.cpu().numpy().astype(np.float64), seed)
+        labels, sel, n_voters = ensemble_vote(labellings, self.n_clusters, self.agreement_threshold, pivot)
+        record = {"round": r, "labels": labels, "selected": sel, "fraction_selected": float(sel.mean()),
+                  "n_voters": n_voters, "seconds": time.perf_counter() - t0}
+        self.rounds_.append(record)
+        self.history_.append({"stage": "vote", "round": r, "fraction_selected": record["fraction_selected"],
+                              "n_voters": n_voters, "seconds": record["seconds"]})
+        if self.verbose:
+            print(f"[SPC] round {r}: {sel.mean():.1%} selected by {n_voters} voters", flush=True)
+        return labels, sel
+
     # ------------------------------------------------------------------ training
     def _check_n_samples(self, n_samples: int) -> None:
         super()._check_n_samples(n_samples)
@@ -423,26 +439,11 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
                 terms["ce"] = rec.new_zeros(())
             return terms
 
-        def vote(r: int, pivot: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-            t0 = time.perf_counter()
-            net.eval()
-            codes = embed_batches(lambda x: net.ae.encode(net.members_input(x)), X, _LATENT_BATCH)
-            labellings = self._label_voters(codes.cpu().numpy().astype(np.float64), seed)
-            labels, sel, n_voters = ensemble_vote(labellings, k, self.agreement_threshold, pivot)
-            record = {"round": r, "labels": labels, "selected": sel, "fraction_selected": float(sel.mean()),
-                      "n_voters": n_voters, "seconds": time.perf_counter() - t0}
-            self.rounds_.append(record)
-            trainer.history.append({"stage": "vote", "round": r, "fraction_selected": record["fraction_selected"],
-                                    "n_voters": n_voters, "seconds": record["seconds"]})
-            if self.verbose:
-                print(f"[SPC] round {r}: {sel.mean():.1%} selected by {n_voters} voters", flush=True)
-            return labels, sel
-
         loop = dict(n_samples=n, batch_size=self.batch_size, modules=[net], shuffle=False, callbacks=[orders])
         trainer.run("pretrain", pretrain_step, n_epochs=self.pretrain_epochs,
                     optimizer=torch.optim.Adam(net.ae.parameters(), lr=self.lr, weight_decay=self.weight_decay),
                     **loop)
-        labels, sel = vote(0, None)
+        labels, sel = self._vote(net, X, seed, 0, None)
         self.network_ = net  # the model is usable from the first vote on
         best = (-1.0, 0, None, labels)  # (selected fraction, round, network state, vote)
         last_gain = 0  # last round with a larger selected fraction (for patience)
@@ -461,7 +462,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
                             **loop)
                 if trainer.stopped:
                     break
-                labels, sel = vote(r, labels)
+                labels, sel = self._vote(net, X, seed, r, labels)
                 frac = float(sel.mean())
                 if frac > best[0]:
                     last_gain = r
