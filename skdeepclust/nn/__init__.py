@@ -1,6 +1,6 @@
 """Reusable network modules: MLP and convolutional encoders/decoders, projection and cluster heads."""
 
-from .encoders import MLP, Autoencoder, ConvDecoder, ConvEncoder, make_autoencoder, make_encoder, output_dim
+from .encoders import MLP, Autoencoder, ConvEncoder, make_autoencoder, make_encoder, output_dim
 from .ensemble import EnsembleConvAutoencoder, EnsembleLinear, EnsembleMLP, EnsembleMLPAutoencoder
 from .heads import ClusterHead, ProjectionHead
 
@@ -12,7 +12,6 @@ __all__ = [
     "MLP",
     "Autoencoder",
     "ClusterHead",
-    "ConvDecoder",
     "ConvEncoder",
     "ProjectionHead",
     "make_autoencoder",

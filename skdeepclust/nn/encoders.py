@@ -1,4 +1,4 @@
-"""MLP and small convolutional encoders/decoders.
+"""MLP and small convolutional encoders, and an MLP autoencoder.
 
 Images are given to the estimators as flattened rows plus ``image_shape=(C, H, W)``; the conv modules
 here take and return flattened rows too, so every encoder has the same ``(n, d) -> (n, latent)``
@@ -7,12 +7,10 @@ interface and a method never needs to know which kind it has.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-__all__ = ["MLP", "Autoencoder", "ConvDecoder", "ConvEncoder", "make_autoencoder", "make_encoder", "output_dim"]
+__all__ = ["MLP", "Autoencoder", "ConvEncoder", "make_autoencoder", "make_encoder", "output_dim"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
 
@@ -92,44 +90,6 @@ class ConvEncoder(nn.Module):
         return self.fc(self.features(x).mean(dim=(2, 3)))
 
 
-class ConvDecoder(nn.Module):
-    """Transposed-convolution decoder mirroring :class:`ConvEncoder`; returns flattened images.
-
-    Parameters
-    ----------
-    image_shape : tuple of int
-        ``(C, H, W)`` of the reconstructed images.
-    latent_dim : int
-        Input width.
-    channels : tuple of int, default=(32, 64, 128)
-        The encoder's block channels (used in reverse).
-    """
-
-    def __init__(self, image_shape, latent_dim: int, channels=(32, 64, 128)):
-        super().__init__()
-        c, h, w = (int(s) for s in image_shape)
-        self.image_shape = (c, h, w)
-        channels = [int(ch) for ch in channels]
-        n_blocks = len(channels)
-        self.h0, self.w0 = math.ceil(h / 2**n_blocks), math.ceil(w / 2**n_blocks)
-        self.ch0 = channels[-1]
-        self.fc = nn.Linear(latent_dim, self.ch0 * self.h0 * self.w0)
-        layers: list[nn.Module] = [nn.ReLU()]
-        ch_in = self.ch0
-        for ch_out in reversed(channels[:-1]):
-            layers += [nn.ConvTranspose2d(ch_in, ch_out, 4, stride=2, padding=1), nn.BatchNorm2d(ch_out), nn.ReLU()]
-            ch_in = ch_out
-        layers.append(nn.ConvTranspose2d(ch_in, c, 4, stride=2, padding=1))
-        self.net = nn.Sequential(*layers)
-        self.in_dim, self.out_dim = latent_dim, c * h * w
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        x = self.fc(z).reshape(z.shape[0], self.ch0, self.h0, self.w0)
-        x = self.net(x)
-        c, h, w = self.image_shape
-        return x[:, :, :h, :w].reshape(z.shape[0], c * h * w)
-
-
 class Autoencoder(nn.Module):
     """An encoder/decoder pair; ``forward`` returns ``(latent, reconstruction)``.
 
@@ -156,23 +116,19 @@ def make_autoencoder(
     hidden_dims: tuple[int, ...],
     latent_dim: int,
     *,
-    image_shape: tuple[int, int, int] | None = None,
     activation: str = "relu",
     batchnorm: bool = False,
 ) -> Autoencoder:
-    """Build an MLP autoencoder (mirrored widths) or, with ``image_shape``, a conv autoencoder.
+    """Build an MLP autoencoder with mirrored widths.
 
     Parameters
     ----------
     in_dim : int
-        Input width (``C*H*W`` for images).
+        Input width.
     hidden_dims : tuple of int
-        MLP hidden widths of the encoder (the decoder mirrors them); for images, the channels of the
-        conv blocks.
+        Hidden widths of the encoder (the decoder mirrors them).
     latent_dim : int
         Latent width.
-    image_shape : tuple of int, optional
-        ``(C, H, W)``; selects the convolutional autoencoder.
     activation : str, default="relu"
         MLP activation.
     batchnorm : bool, default=False
@@ -182,10 +138,6 @@ def make_autoencoder(
     -------
     Autoencoder
     """
-    if image_shape is not None:
-        return Autoencoder(
-            ConvEncoder(image_shape, latent_dim, hidden_dims), ConvDecoder(image_shape, latent_dim, hidden_dims)
-        )
     enc = MLP((in_dim, *hidden_dims, latent_dim), activation=activation, batchnorm=batchnorm)
     dec = MLP((latent_dim, *reversed(hidden_dims), in_dim), activation=activation, batchnorm=batchnorm)
     return Autoencoder(enc, dec)
