@@ -1,12 +1,18 @@
-"""Shared test configuration: one torch thread (fast and deterministic on a loaded 2-core machine)."""
+"""Shared test configuration: one torch thread and one BLAS/OpenMP thread (fast and deterministic on a loaded
+2-core machine)."""
 
 import os
 from pathlib import Path
 
 import pytest
+import sklearn.cluster  # noqa: F401  (loads SciPy's OpenBLAS and scikit-learn's OpenMP, for the limit below)
 import torch
+from threadpoolctl import threadpool_limits
 
 torch.set_num_threads(1)
+#: BLAS and OpenMP too: with two OpenBLAS threads on a busy 2-core machine, the tiny solves of SPC's
+#: Gaussian-mixture voters ran 10-40x slower (a 30-sample SPC fit: 4.6 s instead of 0.12 s). Process-wide.
+_BLAS_LIMIT = threadpool_limits(1)
 
 #: benchmark data beside a development clone; SKDEEPCLUST_SHARED_DATA overrides the location, and an empty
 #: value hides it, so that a run behaves as on a user's clone without it (CI runs the tests both ways)

@@ -63,7 +63,9 @@ def test_mutual_information_rewards_dependence():
 def test_smoothed_one_hot():
     t = smoothed_one_hot(torch.tensor([0, 1]), 2, 0.1)
     assert torch.allclose(t, torch.tensor([[0.95, 0.05], [0.05, 0.95]]))
-    assert torch.allclose(t.sum(1), torch.ones(2))
+    # K classes: 1 - eps + eps / K on the label, eps / K elsewhere
+    assert torch.allclose(smoothed_one_hot(torch.tensor([2]), 4, 0.2), torch.tensor([[0.05, 0.05, 0.85, 0.05]]))
+    assert torch.equal(smoothed_one_hot(torch.tensor([1, 0]), 2, 0.0), torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
 
 
 def test_kl_distillation_hand_computed():

@@ -25,15 +25,22 @@ def blobs():
 
 
 @pytest.fixture(scope="module")
+def fitted(blobs):
+    """Each method's small instance fitted on the blobs, shared by the tests that only read it."""
+    X, _ = blobs
+    return {name: make(n_clusters=4).fit(X) for make, name in zip(FACTORIES, ids, strict=True)}
+
+
+@pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
     return (X[:600] / 16.0).astype(np.float32), y[:600]
 
 
-@pytest.mark.parametrize("make", FACTORIES, ids=ids)
-def test_tabular_blobs(make, blobs):
+@pytest.mark.parametrize("name", ids)
+def test_tabular_blobs(name, blobs, fitted):
     X, y = blobs
-    est = make(n_clusters=4).fit(X)
+    est = fitted[name]
     assert clustering_accuracy(y, est.labels_) > 0.9
     np.testing.assert_array_equal(est.predict(X), est.labels_)
     assert est.transform(X).shape == (300, est.n_features_out_)
@@ -51,7 +58,7 @@ def test_images_with_conv_encoder(make, digits):
     X, y = digits
     est = make(n_clusters=10, image_shape=(1, 8, 8), hidden_dims=(16, 32), **IMAGE_RUN[type(make()).__name__])
     est.fit(X)
-    assert est.network_ is not None and est.transform(X).shape[0] == 600
+    assert any(isinstance(m, nn.Conv2d) for m in est.network_.modules()) and est.transform(X).shape[0] == 600
     assert clustering_accuracy(y, est.labels_) > 0.4  # chance is ~0.11; a short run on 600 images
 
 
@@ -100,9 +107,9 @@ def test_bad_image_input(make, digits):
 
 
 # ---------------------------------------------------------------- method-specific
-def test_hadis_embedding_centres_and_warmup(blobs):
+def test_hadis_embedding_centres_and_warmup(blobs, fitted):
     X, _ = blobs
-    est = small_hadis(n_clusters=4).fit(X)
+    est = fitted["HaDis"]
     assert est.cluster_centers_.shape == (4, 8)
     np.testing.assert_allclose(np.linalg.norm(est.cluster_centers_, axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(est.transform(X), axis=1), 1.0, rtol=1e-6)
@@ -110,9 +117,9 @@ def test_hadis_embedding_centres_and_warmup(blobs):
     assert "psl" not in est.history_[0]  # warm-up: no prototype term
 
 
-def test_hadis_final_clustering(blobs):
+def test_hadis_final_clustering(blobs, fitted):
     X, y = blobs
-    spec = small_hadis(n_clusters=4).fit(X)
+    spec = fitted["HaDis"]  # final_clustering="spectral" (the default)
     # spectral labels are the fit's labels; predict is the k-NN vote of the training embedding
     assert spec.train_embedding_.shape == (X.shape[0], 8)
     np.testing.assert_array_equal(spec.labels_, spec._label_map_[spec.train_labels_])
@@ -178,6 +185,6 @@ def test_default_schedule_is_set_in_steps(make, module, monkeypatch, blobs):
 
 def test_hadis_default_warmup_is_a_tenth_of_the_epochs(blobs):
     X, _ = blobs
-    est = small_hadis(n_clusters=4, max_epochs=20, warmup_epochs=None).fit(X)
+    est = small_hadis(n_clusters=4, max_epochs=20, warmup_epochs=None).fit(X[:64])  # 2 steps per epoch
     assert est.n_warmup_epochs_ == 2
     assert "psl" not in est.history_[1] and "psl" in est.history_[2]
