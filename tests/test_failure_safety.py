@@ -239,7 +239,7 @@ def test_degenerate_data(name):
 def test_spc_voter_with_identical_codes_abstains(embedding):
     if embedding == "umap":
         pytest.importorskip("umap")
-    labels = _embed_and_cluster(np.ones((40, 5)), 3, embedding, "gmm", 10, 0)
+    labels = _embed_and_cluster(np.ones((40, 5)), 3, embedding, 10, 0)
     np.testing.assert_array_equal(labels, 0)  # one cluster: ensemble_vote does not count this voter
 
 
