@@ -1,35 +1,73 @@
-"""Shared formatting of the benchmark tables (mean ± std over seeds, Markdown rows)."""
+"""The benchmark report's formatting: run records in, Markdown out (``benchmarks/results/full_table.md``).
+
+A run record is a dict with ``method`` (the table row), ``dataset``, ``seed``, ``acc``, ``nmi``, ``ari``,
+``sec`` and ``peak_mib``, and for SPC ``rounds`` (see :func:`spc_rounds`).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-HEADER = "| dataset | method | ACC | NMI | ARI | fit s |\n|---|---|---|---|---|---|"
+
+def mean_std(values, digits: int = 4) -> str:
+    """``mean ± std`` with ``digits`` decimals."""
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
 
 
-def mean_std(values) -> str:
-    """``mean ± std`` with 4 decimals."""
-    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
+def summary(runs: list[dict], groups, rows) -> str:
+    """ACC at a glance: one block per group of data sets (one column each), one row per method in ``rows``
+    order (mean ± std over the seeds present); data sets and rows without runs are left out."""
+    blocks = []
+    for datasets in groups:
+        present = [d for d in datasets if any(r["dataset"] == d for r in runs)]
+        if not present:
+            continue
+        lines = ["| method | " + " | ".join(present) + " |", "|---" * (len(present) + 1) + "|"]
+        for m in rows:
+            cells = []
+            for ds in present:
+                accs = [r["acc"] for r in runs if r["dataset"] == ds and r["method"] == m]
+                cells.append(mean_std(accs, 3) if accs else "")
+            if any(cells):
+                lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
 
 
-def rows(dataset: str, results: dict[str, list[dict]]) -> list[str]:
-    """One Markdown row per method from ``{method: [{"acc", "nmi", "ari", "sec"}, ...]}``."""
-    return [
-        f"| {dataset} | {method} | {mean_std([r['acc'] for r in runs])} | {mean_std([r['nmi'] for r in runs])} | "
-        f"{mean_std([r['ari'] for r in runs])} | {np.mean([r['sec'] for r in runs]):.1f} |"
-        for method, runs in results.items()
+def report(runs: list[dict], groups, rows, notes: list[str]) -> str:
+    """The whole report: the ACC :func:`summary`, then one row per (data set, method) with every metric
+    (``notes`` are the lines above that table: machine, settings), then SPC's rounds."""
+    lines = [
+        "ACC, mean ± std over the seeds listed in the detailed table below (with the settings of each row).",
+        "",
+        summary(runs, groups, rows),
+        "## Every metric",
+        "",
+        *notes,
+        "",
+        "| dataset | method | ACC | NMI | ARI | fit s | peak MiB | seeds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-
-
-def emit(header: str, table_rows: list[str], out: Path | None) -> None:
-    """Print the table and write it to ``out`` when given."""
-    table = header + "\n" + "\n".join(table_rows) + "\n"
-    print(table)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(table)
+    for ds in [d for datasets in groups for d in datasets]:
+        for m in rows:
+            rs = [r for r in runs if r["dataset"] == ds and r["method"] == m]
+            if not rs:
+                continue
+            seeds = sorted(r["seed"] for r in rs)
+            lines.append(
+                f"| {ds} | {m} | {mean_std([r['acc'] for r in rs])} | {mean_std([r['nmi'] for r in rs])} | "
+                f"{mean_std([r['ari'] for r in rs])} | {np.mean([r['sec'] for r in rs]):.1f} | "
+                f"{np.max([r['peak_mib'] for r in rs]):.0f} | {','.join(map(str, seeds))} |"
+            )
+    spc = sorted((r for r in runs if r["method"] == "SPC" and "rounds" in r), key=lambda r: (r["dataset"], r["seed"]))
+    if spc:
+        lines += ["", "SPC rounds: fraction of samples selected by the vote, Hungarian ACC of the selected",
+                  "pseudo-labels and of the whole vote (labels used only for this report), the round kept",
+                  "(largest selected fraction), and how often `predict` agrees with `labels_` on the training data.",
+                  "", ROUND_HEADER]
+        for r in spc:
+            lines += spc_round_rows(r["dataset"], r["seed"], r["rounds"])
+    return "\n".join(lines) + "\n"
 
 
 ROUND_HEADER = (

@@ -1,30 +1,33 @@
-"""The full benchmark table: every method and the baselines x every dataset, in one command.
+"""The benchmark report: every method and the baselines x every dataset, in one command.
 
 Usage::
 
     python benchmarks/run_all.py                       # everything (hours on a 2-core CPU)
     python benchmarks/run_all.py --methods SPC KMeans --datasets USPS digits --seeds 0 1 2
-    python benchmarks/run_all.py --table-only          # rebuild the table from the cached runs
-    python benchmarks/run_all.py --table-only --readme # ... and put its ACC summary into README.md
+    python benchmarks/run_all.py --table-only          # rebuild the report from the cached runs
 
 Each (method, dataset, seed) runs in its own subprocess, so its peak memory (max RSS of that process,
 data loading included) and fit seconds are its own. Results are appended to a JSON-lines cache
 (``benchmarks/results/runs.jsonl``); runs already in the cache are skipped unless ``--force``, so a long
-benchmark can be done in parts. The Markdown table (mean ± std over the seeds present) is written to
+benchmark can be done in parts. A cached run counts for a table row when it used the same estimator with
+the same effective settings (parameters equal to the estimator's defaults are ignored). The Markdown report
+(an ACC summary, then every metric, mean ± std over the seeds present) is written to
 ``benchmarks/results/full_table.md``.
 
 Methods: DistilMVC on the multi-view sets; HaDis, SeCu, MTDC and SPC on the single-view sets (images);
 the baselines KMeans, spectral clustering (k-NN graph) and a Gaussian mixture on the same inputs
 (min-max-scaled, concatenated views for the multi-view sets; pixels for images). Each deep method gets
-the settings in ``SETTINGS`` (its defaults, except where a CPU budget setting is stated there, for all
-data sets or for one). ``VARIANTS`` adds the ablation and baseline rows: MTDC without its mutual terms
-(the Contrastive Clustering baseline), MTDC without its CC warm-up (the reference schedule) and, on that
-schedule, without one of the two terms, and HaDis without HSD or without the prototype term.
+the settings in ``SETTINGS`` (its defaults, except the settings stated there, for all data sets or for
+one). ``VARIANTS`` adds the ablation, baseline and tuned rows: MTDC without its mutual terms (the
+Contrastive Clustering baseline), MTDC without its CC warm-up (the reference schedule) and, on that
+schedule, without one of the two terms, HaDis with k-means final labels, without HSD or without the
+prototype term, and MTDC on USPS with settings chosen by looking at the labels (the row says so).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import resource
@@ -33,17 +36,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from _table import report, spc_rounds
+from _table import summary as _summary
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-README_START, README_END = "<!-- full-table:start -->", "<!-- full-table:end -->"
 MULTI_VIEW = ["MNIST_USPS", "BDGP", "HW", "Synthetic3d"]
 SINGLE_VIEW = ["USPS", "MNIST-10k", "COIL-20", "digits"]
 BASELINES = ["KMeans", "Spectral", "GMM"]
 DEEP = {"DistilMVC": MULTI_VIEW, "HaDis": SINGLE_VIEW, "SeCu": SINGLE_VIEW, "MTDC": SINGLE_VIEW, "SPC": SINGLE_VIEW}
 
-#: ablation and baseline rows: row name -> (estimator class, parameters that differ from its defaults)
+#: ablation, baseline and tuned rows: row name -> (estimator class, parameters that differ from its defaults)
 VARIANTS: dict[str, tuple[str, dict]] = {
     "CC (MTDC, mutual=False)": ("MTDC", {"mutual": False}),
     "MTDC, no warm-up": ("MTDC", {"mutual_warmup_epochs": 0}),
@@ -52,27 +55,29 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "HaDis, k-means labels": ("HaDis", {"final_clustering": "kmeans"}),
     "HaDis, no HSD": ("HaDis", {"hsd_weight": 0.0}),
     "HaDis, no PSL": ("HaDis", {"cluster_loss_weight": 0.0}),
-    "MTDC, defaults (T 0.5, batch 256)": ("MTDC", {"temperature_instance": 0.5, "batch_size": 256}),
+    "MTDC, T 1.0, batch 128 (chosen with labels)": ("MTDC", {"temperature_instance": 1.0, "batch_size": 128}),
 }
 #: the data sets each variant runs on: the CC baseline and MTDC without its CC warm-up (the reference schedule) on
 #: the four image sets, the ablations of the reference schedule on COIL-20 (where it falls below CC) and digits,
 #: HaDis with the reference's k-means labels on the four image sets, the HaDis ablations on USPS and digits, and MTDC
-#: on USPS with its defaults (CC's instance temperature 0.5, batch 256) instead of the benchmark's USPS setting
+#: on USPS with the instance temperature and batch size that keep its largest class whole (chosen with the labels,
+#: see results/studies/mtdc_usps_largest_class.md)
 VARIANT_DATASETS = {"CC (MTDC, mutual=False)": SINGLE_VIEW, "MTDC, no warm-up": SINGLE_VIEW,
                     "MTDC, no warm-up, no HCR": ["COIL-20", "digits"],
                     "MTDC, no warm-up, no PCL": ["COIL-20", "digits"],
                     "HaDis, k-means labels": SINGLE_VIEW,
                     "HaDis, no HSD": ["USPS", "digits"],
                     "HaDis, no PSL": ["USPS", "digits"],
-                    "MTDC, defaults (T 0.5, batch 256)": ["USPS"]}
+                    "MTDC, T 1.0, batch 128 (chosen with labels)": ["USPS"]}
 
-#: non-default settings per method (the CPU budget configurations); everything else is the default.
+#: non-default settings of the main rows; everything else is the default: SPC's CPU budget configuration, and
+#: smaller batches on COIL-20 (SeCu's kept because it scored better, see results/studies/coil20_batch_size.md).
 #: A key that names a data set holds settings for that data set only.
 SETTINGS: dict[str, dict] = {
     "SPC": {"autoencoder": "mlp", "n_members": 5, "max_rounds": 5, "n_jobs": 2},
     "SeCu": {"COIL-20": {"batch_size": 64}},
     "HaDis": {"COIL-20": {"batch_size": 128}},
-    "MTDC": {"COIL-20": {"batch_size": 128}, "USPS": {"temperature_instance": 1.0, "batch_size": 128}},
+    "MTDC": {"COIL-20": {"batch_size": 128}},
 }
 
 
@@ -89,8 +94,53 @@ def settings_for(method: str, dataset: str) -> dict:
 
 
 def estimator_class(method: str) -> str:
-    """The skdeepclust class behind a table row."""
+    """The skdeepclust class (or baseline) behind a table row."""
     return VARIANTS.get(method, (method, {}))[0]
+
+
+def runs_on(method: str, dataset: str) -> bool:
+    """Whether the table has a row ``method`` for ``dataset``."""
+    if method in DEEP:
+        return dataset in DEEP[method]
+    if method in VARIANTS:
+        return dataset in VARIANT_DATASETS[method]
+    return method in BASELINES
+
+
+@functools.cache
+def _defaults(cls: str) -> dict:
+    import skdeepclust
+
+    return {k: json.dumps(v, sort_keys=True, default=repr) for k, v in getattr(skdeepclust, cls)().get_params().items()}
+
+
+def effective_settings(cls: str, settings: dict) -> dict:
+    """``settings`` without the parameters that equal the estimator's defaults."""
+    if cls in BASELINES:
+        return dict(settings)
+    defaults = _defaults(cls)
+    return {k: v for k, v in settings.items() if json.dumps(v, sort_keys=True, default=repr) != defaults.get(k)}
+
+
+def _record_class(record: dict) -> str:
+    """The estimator of a cached run (runs recorded without ``"estimator"`` name it in their row)."""
+    if "estimator" in record:
+        return record["estimator"]
+    name = record["method"]
+    if name in VARIANTS or name in DEEP or name in BASELINES:
+        return estimator_class(name)
+    return name.split(",")[0]
+
+
+def row_of(record: dict) -> str | None:
+    """The table row a cached run belongs to: same estimator, same effective settings on its data set."""
+    cls, ds = _record_class(record), record["dataset"]
+    mine = effective_settings(cls, record.get("settings", {})) if cls in DEEP or cls in BASELINES else None
+    for m in ROWS:
+        if (estimator_class(m) == cls and runs_on(m, ds)
+                and effective_settings(cls, settings_for(m, ds)) == mine):
+            return m
+    return None
 
 
 def _load(dataset: str):
@@ -145,58 +195,38 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
         labels = est.fit_predict(X)
     sec = time.perf_counter() - t0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    record = {"method": method, "dataset": dataset, "seed": seed, **evaluate_clustering(y, labels), "sec": sec,
-              "peak_mib": peak_mib, "threads": torch.get_num_threads(), "settings": settings_for(method, dataset)}
+    record = {"method": method, "estimator": estimator_class(method), "dataset": dataset, "seed": seed,
+              **evaluate_clustering(y, labels), "sec": sec, "peak_mib": peak_mib, "threads": torch.get_num_threads(),
+              "settings": settings_for(method, dataset)}
     if method == "SPC":
-        from _table import spc_rounds
-
         record["rounds"] = spc_rounds(est, X, y)
     return record
 
 
 def _cache(path: Path) -> list[dict]:
-    """Cached runs made with the current settings; the latest run wins for each (method, dataset, seed)."""
+    """Cached runs, each filed under its table row (:func:`row_of`; runs of no current row are left out);
+    the latest run wins for each (row, dataset, seed)."""
     if not path.exists():
         return []
     latest = {}
     for line in path.read_text().splitlines():
         if line.strip():
             r = json.loads(line)
-            if r.get("settings", {}) == settings_for(r["method"], r["dataset"]):
-                latest[(r["method"], r["dataset"], r["seed"])] = r
+            row = row_of(r)
+            if row is not None:
+                latest[(row, r["dataset"], r["seed"])] = {**r, "method": row}
     return list(latest.values())
 
 
 def summary(runs: list[dict]) -> str:
-    """ACC at a glance: one row per method, one column per data set (mean ± std over seeds), one block for
-    the multi-view and one for the single-view data sets."""
-    blocks = []
-    for datasets in (MULTI_VIEW, SINGLE_VIEW):
-        present = [d for d in datasets if any(r["dataset"] == d for r in runs)]
-        if not present:
-            continue
-        lines = ["| method | " + " | ".join(present) + " |", "|---" * (len(present) + 1) + "|"]
-        for m in ROWS:
-            cells = []
-            for ds in present:
-                accs = [r["acc"] for r in runs if r["dataset"] == ds and r["method"] == m]
-                cells.append(f"{np.mean(accs):.3f} ± {np.std(accs):.3f}" if accs else "")
-            if any(cells):
-                lines.append(f"| {m} | " + " | ".join(cells) + " |")
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+    """ACC at a glance: one row per table row, one column per data set (mean ± std over seeds), one block
+    for the multi-view and one for the single-view data sets."""
+    return _summary(runs, (MULTI_VIEW, SINGLE_VIEW), ROWS)
 
 
 def table(runs: list[dict]) -> str:
-    """Markdown report: the ACC summary, then one row per (dataset, method) with every metric."""
-    from _table import ROUND_HEADER, mean_std, spc_round_rows
-
-    lines = [
-        "ACC, mean ± std over the seeds listed in the detailed table below (with the settings of each row).",
-        "",
-        summary(runs),
-        "## Every metric",
-        "",
+    """The Markdown report: the ACC summary, then one row per (dataset, method) with every metric."""
+    notes = [
         f"CPU ({platform.machine()}), seeds as listed; peak memory = max RSS of the run's own process.",
         "Settings other than the defaults: "
         + "; ".join(f"{m}: {json.dumps(s)}" for m, s in SETTINGS.items())
@@ -204,31 +234,8 @@ def table(runs: list[dict]) -> str:
         + "; ".join(f"{name} = {cls}({json.dumps(p)}) on {', '.join(VARIANT_DATASETS[name])}"
                     for name, (cls, p) in VARIANTS.items())
         + ".",
-        "",
-        "| dataset | method | ACC | NMI | ARI | fit s | peak MiB | seeds |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    order = MULTI_VIEW + SINGLE_VIEW
-    for ds in order:
-        for m in ROWS:
-            rs = [r for r in runs if r["dataset"] == ds and r["method"] == m]
-            if not rs:
-                continue
-            seeds = sorted(r["seed"] for r in rs)
-            lines.append(
-                f"| {ds} | {m} | {mean_std([r['acc'] for r in rs])} | {mean_std([r['nmi'] for r in rs])} | "
-                f"{mean_std([r['ari'] for r in rs])} | {np.mean([r['sec'] for r in rs]):.1f} | "
-                f"{np.max([r['peak_mib'] for r in rs]):.0f} | {','.join(map(str, seeds))} |"
-            )
-    spc = sorted((r for r in runs if r["method"] == "SPC" and "rounds" in r), key=lambda r: (r["dataset"], r["seed"]))
-    if spc:
-        lines += ["", "SPC rounds: fraction of samples selected by the vote, Hungarian ACC of the selected",
-                  "pseudo-labels and of the whole vote (labels used only for this report), the round kept",
-                  "(largest selected fraction), and how often `predict` agrees with `labels_` on the training data.",
-                  "", ROUND_HEADER]
-        for r in spc:
-            lines += spc_round_rows(r["dataset"], r["seed"], r["rounds"])
-    return "\n".join(lines) + "\n"
+    return report(runs, (MULTI_VIEW, SINGLE_VIEW), ROWS, notes)
 
 
 def main() -> None:
@@ -240,8 +247,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "full_table.md")
     ap.add_argument("--force", action="store_true", help="re-run runs already in the cache")
     ap.add_argument("--table-only", action="store_true")
-    ap.add_argument("--readme", type=Path, nargs="?", const=HERE.parent / "README.md", default=None,
-                    help="also put the ACC summary into the README (between its full-table markers)")
     ap.add_argument("--one", nargs=3, metavar=("METHOD", "DATASET", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -255,7 +260,7 @@ def main() -> None:
         done = {(r["method"], r["dataset"], r["seed"]) for r in _cache(args.cache)}
         for ds in args.datasets:
             for m in args.methods:
-                if m in DEEP and ds not in DEEP[m] or m in VARIANTS and ds not in VARIANT_DATASETS[m]:
+                if not runs_on(m, ds):
                     continue
                 for seed in args.seeds:
                     if (m, ds, seed) in done and not args.force:
@@ -270,17 +275,6 @@ def main() -> None:
     text = table(runs)
     print(text)
     args.out.write_text(text)
-    if args.readme:
-        update_readme(args.readme, summary(runs))
-
-
-def update_readme(path: Path, text: str) -> None:
-    """Replace the text between the README's full-table markers with ``text``."""
-    readme = path.read_text()
-    start, end = readme.find(README_START), readme.find(README_END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{path} has no {README_START} ... {README_END} block")
-    path.write_text(readme[: start + len(README_START)] + "\n" + text + readme[end:])
 
 
 if __name__ == "__main__":

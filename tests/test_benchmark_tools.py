@@ -1,6 +1,7 @@
-"""The benchmark driver's bookkeeping (settings, summary table, README block), without running any fit."""
+"""The benchmark driver's bookkeeping (settings, cached runs, report tables), without running any fit."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -48,11 +49,36 @@ def test_summary_has_one_row_per_method_and_one_block_per_kind(run_all):
     assert "HaDis" not in text  # no runs, no row
 
 
-def test_update_readme_replaces_only_the_marked_block(run_all, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{run_all.README_START}\nold table\n{run_all.README_END}\noutro\n")
-    run_all.update_readme(readme, "| new |\n")
-    assert readme.read_text() == f"intro\n{run_all.README_START}\n| new |\n{run_all.README_END}\noutro\n"
-    readme.write_text("no markers\n")
-    with pytest.raises(SystemExit, match="no <!-- full-table:start -->"):
-        run_all.update_readme(readme, "x")
+def test_cached_runs_are_filed_by_estimator_and_effective_settings(run_all):
+    # explicit default values do not matter: a run of MTDC with its defaults spelled out is the MTDC row
+    legacy = {**_run("MTDC, defaults (T 0.5, batch 256)", "USPS", 0, 0.8),
+              "settings": {"temperature_instance": 0.5, "batch_size": 256}}
+    assert run_all.row_of(legacy) == "MTDC"
+    tuned = {**_run("MTDC", "USPS", 0, 0.9), "settings": {"temperature_instance": 1.0, "batch_size": 128}}
+    assert run_all.row_of(tuned) == "MTDC, T 1.0, batch 128 (chosen with labels)"
+    # the per-data-set settings decide: the same settings are another row's on another data set
+    coil = {**_run("MTDC", "COIL-20", 0, 0.9), "settings": {"batch_size": 128}, "estimator": "MTDC"}
+    assert run_all.row_of(coil) == "MTDC"
+    assert run_all.row_of({**coil, "dataset": "digits"}) is None
+    ablation = {**_run("x", "COIL-20", 0, 0.8), "estimator": "MTDC",
+                "settings": {"batch_size": 128, "mutual_warmup_epochs": 0, "hcr_weight": 0.0}}
+    assert run_all.row_of(ablation) == "MTDC, no warm-up, no HCR"
+    assert run_all.row_of({**_run("KMeans", "HW", 0, 0.7), "settings": {}}) == "KMeans"
+    assert run_all.row_of({**_run("SeCu", "USPS", 0, 0.7), "settings": {"lr": 1.0}}) is None
+
+
+def test_cache_keeps_the_latest_run_of_each_row(run_all, tmp_path):
+    cache = tmp_path / "runs.jsonl"
+    runs = [{**_run("SeCu", "USPS", 0, 0.5), "settings": {}}, {**_run("SeCu", "USPS", 0, 0.6), "settings": {}},
+            {**_run("SeCu", "USPS", 1, 0.7), "settings": {"lr": 1.0}}]
+    cache.write_text("".join(json.dumps(r) + "\n" for r in runs))
+    kept = run_all._cache(cache)
+    assert [(r["method"], r["seed"], r["acc"]) for r in kept] == [("SeCu", 0, 0.6)]
+
+
+def test_report_lists_every_metric_per_row(run_all):
+    runs = [_run("SeCu", "USPS", 0, 0.8), _run("SeCu", "USPS", 1, 0.9)]
+    text = run_all.table(runs)
+    assert text.startswith("ACC, mean ± std")
+    assert "| USPS | SeCu | 0.8500 ± 0.0500 | 0.8500 ± 0.0500 | 0.8500 ± 0.0500 | 1.0 | 100 | 0,1 |" in text
+    assert "SPC rounds" not in text
