@@ -24,7 +24,7 @@ from .training import Callback, LoopState, LRSchedule, Trainer, clamp_batch_size
 __all__ = ["SeCu", "entropy_constrained_assignment", "secu_centre_loss", "size_constrained_assignment"]
 
 #: optimizer steps of the default schedule (``max_epochs=None``): about 60 epochs of USPS or MNIST-10k,
-#: 375 of COIL-20, 300 of the 8x8 digits (the budget measured in benchmarks/results/secu.md)
+#: 375 of COIL-20, 300 of the 8x8 digits (see the User Guide and benchmarks/results/studies/)
 DEFAULT_STEPS = 4500
 
 
