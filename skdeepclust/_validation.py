@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options
 
-__all__ = ["IntInterval", "PositiveInts", "check_float32_range"]
+__all__ = ["IntInterval", "PositiveInts", "all_rows_identical", "check_float32_range"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -86,9 +86,24 @@ def check_float32_range(X: np.ndarray) -> None:
         If ``|X|`` exceeds the largest float32 number.
     """
     if X.size and X.dtype == np.float64:
-        peak = float(np.abs(X).max())
+        peak = max(float(X.max()), -float(X.min()))  # max |X| without a copy of X
         if peak > _FLOAT32_MAX:
             raise ValueError(
                 f"X has values up to {peak:.3g} in absolute value, beyond the float32 range (about 3.4e38) that "
                 "the networks train in; rescale X (e.g. with StandardScaler) before fitting."
             )
+
+
+def all_rows_identical(X: np.ndarray) -> bool:
+    """Whether every row of a finite 2-D array equals the first (every column is constant).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite values.
+
+    Returns
+    -------
+    bool
+    """
+    return bool(np.array_equal(X.min(axis=0), X.max(axis=0)))

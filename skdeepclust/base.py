@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._utils import make_fit_context, resolve_device
-from ._validation import IntInterval, check_float32_range
+from ._validation import IntInterval, all_rows_identical, check_float32_range
 from .metrics import embedding_silhouette
 from .training import Trainer
 
@@ -122,7 +122,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         X = self._validate_input(X, reset=True)
         check_float32_range(X)
         self._check_n_samples(X.shape[0])
-        if self.n_clusters > 1 and X.shape[0] > 1 and not np.any(X != X[:1]):
+        if self.n_clusters > 1 and X.shape[0] > 1 and all_rows_identical(X):
             raise ValueError(
                 f"All {X.shape[0]} rows of X are identical: there is nothing to split into "
                 f"n_clusters={self.n_clusters} clusters."

@@ -124,29 +124,8 @@ class SingleViewMixin:
         augment = self._make_augment(X)
         if self.augment is not None:
             _check_user_augment(augment, X[:2])
-        if self.encoder is not None:
-            return X, augment, backbone, _check_user_encoder(backbone, X[:2].cpu())
-        return X, augment, backbone, output_dim(backbone, X.shape[1])
-
-
-def _check_user_encoder(encoder: nn.Module, x: torch.Tensor) -> int:
-    """Dry-run a user's encoder on two rows; return its output width or raise a clear error."""
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        with torch.no_grad():
-            out = encoder(x)
-    except Exception as exc:
-        raise ValueError(f"encoder failed on a batch of shape {tuple(x.shape)}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        encoder.train(was_training)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != x.shape[0]:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"encoder must map a batch of shape (n, {x.shape[1]}) to a tensor (n, k); got {got}.")
-    declared = getattr(encoder, "out_dim", None)
-    if isinstance(declared, int) and declared != out.shape[1]:
-        raise ValueError(f"encoder.out_dim is {declared} but the encoder returns {out.shape[1]} features.")
-    return int(out.shape[1])
+        sample = X[:2].cpu() if self.encoder is not None else None  # a user's encoder is always dry-run
+        return X, augment, backbone, output_dim(backbone, X.shape[1], sample=sample)
 
 
 def _check_user_augment(augment, x: torch.Tensor) -> None:

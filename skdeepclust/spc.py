@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._utils import FitContext, build_module
-from ._validation import IntInterval, PositiveInts
+from ._validation import IntInterval, PositiveInts, all_rows_identical
 from .base import BaseDeepClusterer
 from .cluster import match_labels, nearest_neighbors
 from .nn import EnsembleConvAutoencoder, EnsembleMLP, EnsembleMLPAutoencoder
@@ -492,7 +492,7 @@ def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, n_neighbors: i
                        seed: int) -> np.ndarray:
     """One voter's labels: 2-D embedding of its codes, then ``k`` clusters."""
     n = codes.shape[0]
-    if not np.any(codes != codes[:1]):
+    if all_rows_identical(codes):
         # identical codes carry no clustering (and crash Barnes-Hut t-SNE): a one-cluster vote, which
         # ensemble_vote does not count
         return np.zeros(n, dtype=np.int64)

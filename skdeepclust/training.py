@@ -229,8 +229,19 @@ def epochs_for_steps(n_steps: int, n_samples: int, batch_size: int, *, drop_last
     return max(int(min_epochs), epochs)
 
 
+def _batch_bounds(n: int, batch_size: int, drop_last: bool) -> list[int]:
+    """Start of every batch of an epoch, and the end of the last one."""
+    batch_size = clamp_batch_size(batch_size, n)
+    n_full = n // batch_size
+    stop = n_full * batch_size if (drop_last and n_full > 0) else n
+    bounds = [*range(0, stop, batch_size), stop]
+    if stop - bounds[-2] == 1 and len(bounds) > 2 and batch_size > 1:  # a one-row remainder joins the batch before
+        del bounds[-2]
+    return bounds
+
+
 def n_batches(n: int, batch_size: int, drop_last: bool) -> int:
-    """Optimizer steps per epoch of :func:`train_stage` (the batches :func:`epoch_batches` cuts).
+    """Optimizer steps per epoch of :meth:`Trainer.run` (the batches :func:`epoch_batches` cuts).
 
     Parameters
     ----------
@@ -245,13 +256,7 @@ def n_batches(n: int, batch_size: int, drop_last: bool) -> int:
     -------
     int
     """
-    batch_size = max(1, min(batch_size, n))
-    n_full = n // batch_size
-    if drop_last and n_full > 0:
-        return n_full
-    if n % batch_size == 1 and n_full > 0 and batch_size > 1:  # a one-row remainder joins the last full batch
-        return n_full
-    return -(-n // batch_size)
+    return len(_batch_bounds(n, batch_size, drop_last)) - 1
 
 
 def epoch_batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: FitContext) -> list[torch.Tensor]:
@@ -279,14 +284,9 @@ def epoch_batches(n: int, batch_size: int, drop_last: bool, shuffle: bool, ctx: 
     list of torch.Tensor
         Index tensors on ``ctx.device``.
     """
-    batch_size = max(1, min(batch_size, n))
     order = torch.randperm(n, generator=ctx.generator) if shuffle else torch.arange(n)
     order = order.to(ctx.device)
-    n_full = n // batch_size
-    stop = n_full * batch_size if (drop_last and n_full > 0) else n
-    bounds = list(range(0, stop, batch_size)) + [stop]
-    if stop - bounds[-2] == 1 and len(bounds) > 2 and batch_size > 1:
-        del bounds[-2]
+    bounds = _batch_bounds(n, batch_size, drop_last)
     return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 

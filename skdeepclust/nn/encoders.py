@@ -178,7 +178,7 @@ def make_encoder(
     return MLP((in_dim, *hidden_dims), batchnorm=True, activate_output=True)
 
 
-def output_dim(module: nn.Module, in_dim: int) -> int:
+def output_dim(module: nn.Module, in_dim: int, *, sample: torch.Tensor | None = None) -> int:
     """Width of ``module``'s output for ``(n, in_dim)`` inputs (read from ``out_dim`` or a dry run).
 
     Parameters
@@ -187,22 +187,41 @@ def output_dim(module: nn.Module, in_dim: int) -> int:
         An encoder.
     in_dim : int
         Input width.
+    sample : torch.Tensor of shape (n, in_dim), optional
+        Rows to dry-run the module on (in eval mode, without gradients). Given, the module is always
+        run and a declared ``out_dim`` must match what it returns, so that a user's encoder is checked;
+        otherwise a declared ``out_dim`` is trusted and two zero rows are used.
 
     Returns
     -------
     int
+
+    Raises
+    ------
+    ValueError
+        If the module fails on the rows, does not return a 2-D tensor with one row per input row, or
+        returns another width than its ``out_dim``.
     """
-    if isinstance(getattr(module, "out_dim", None), int):
-        return module.out_dim
+    declared = getattr(module, "out_dim", None)
+    if sample is None and isinstance(declared, int):
+        return declared
+    if sample is None:
+        p = next(module.parameters(), None)
+        sample = torch.zeros(2, in_dim, device=p.device if p is not None else "cpu")
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            p = next(module.parameters(), None)
-            x = torch.zeros(2, in_dim, device=p.device if p is not None else "cpu")
-            out = module(x)
+            out = module(sample)
+    except Exception as exc:
+        raise ValueError(
+            f"encoder failed on a batch of shape {tuple(sample.shape)}: {type(exc).__name__}: {exc}"
+        ) from exc
     finally:
         module.train(was_training)
-    if out.ndim != 2 or out.shape[0] != 2:
-        raise ValueError(f"The encoder must map (n, {in_dim}) inputs to (n, k) outputs; got shape {tuple(out.shape)}.")
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != sample.shape[0]:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"encoder must map a batch of shape (n, {in_dim}) to a tensor (n, k); got {got}.")
+    if isinstance(declared, int) and declared != out.shape[1]:
+        raise ValueError(f"encoder.out_dim is {declared} but the encoder returns {out.shape[1]} features.")
     return int(out.shape[1])
