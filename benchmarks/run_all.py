@@ -147,12 +147,11 @@ def _load(dataset: str):
     """``(X, y, image_shape, view_sizes, X_baseline)`` for one dataset."""
     sys.path.insert(0, str(HERE))
     if dataset in MULTI_VIEW:
-        from shared_data import DATA
+        from shared_data import load_views
 
         from skdeepclust import ViewScaler, stack_views
-        from skdeepclust.datasets import load_mat_views
 
-        ds = load_mat_views(DATA / f"{dataset}.mat")
+        ds = load_views(dataset)
         X, sizes = stack_views(ds.views)
         return X, ds.y, None, sizes, ViewScaler(view_sizes=sizes).fit_transform(X)
     from shared_data import LOADERS
