@@ -597,9 +597,9 @@ def fetch_hdigit(*, data_home: str | PathLike | None = None, download_if_missing
 
     Notes
     -----
-    The pairing of the views is by class, and in this file a class pairs MNIST digit ``d`` with USPS digit
-    ``(d + 1) mod 10`` (seen in the class-mean images). The pairing is consistent, so clustering is not
-    affected, but the label ``y`` names a class, not the digit of view 2.
+    The views are paired by class, and in this file class ``y`` pairs MNIST digit ``y`` (view 1) with USPS
+    digit ``(y + 1) mod 10`` (view 2), as the class-mean images show. The pairing is consistent, so clustering
+    is not affected, but ``y`` is the digit of view 1 only.
 
     Examples
     --------
@@ -638,7 +638,8 @@ def fetch_usps(
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
     """USPS: 9298 handwritten digits, 16x16 grey images, 10 classes (single-view).
 
-    The full USPS set (training and test parts together). ``target`` is the digit. Pixels are divided by 255.
+    The full USPS set (training and test parts together), row-major flattened images, pixels divided by 255;
+    ``target`` is the digit.
     Downloaded once (1.9 MB) from the public GitHub repository ``hyzhang98/AnchorGAE-torch``
     (``data/usps_all.mat``, whose last column holds the digit + 1).
 
@@ -821,7 +822,7 @@ _DESCR: dict[str, str] = {
         "Hdigit",
         "10000 samples, 10 classes (1000 each), 2 views: an MNIST image (784 pixels, 28x28) and a USPS image "
         "(256 pixels, 16x16), values 0..255, both row-major here (the file stores the USPS view column-major). "
-        "A class pairs MNIST digit d with USPS digit (d + 1) mod 10.",
+        "Class y pairs MNIST digit y (view 1) with USPS digit (y + 1) mod 10 (view 2).",
         _REGISTRY["Hdigit.mat"].url,
     ),
     "USPS_9298.mat": _describe(
