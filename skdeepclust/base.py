@@ -25,6 +25,7 @@ from numbers import Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -91,7 +92,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         attributes replace the old ones only when the fit succeeds. If ``fit`` raises, the estimator is
         exactly as it was before the call. ``KeyboardInterrupt`` (Ctrl-C) ends the fit with a usable
         model (``interrupted_ = True``, a ``RuntimeWarning``) once the networks exist; before that, the
-        estimator is left as it was and the interrupt is raised again (see the User Guide).
+        estimator is left as it was and the interrupt is raised again (see the User Guide). When the
+        training samples end up in fewer than ``n_clusters`` clusters, a
+        :class:`~sklearn.exceptions.ConvergenceWarning` gives the count.
 
         Parameters
         ----------
@@ -115,6 +118,14 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         if where is not None:
             warnings.warn(f"{where}; the estimator keeps the networks reached so far (interrupted_=True).",
                           RuntimeWarning, stacklevel=2)
+        n_used = int(np.unique(self.labels_).size)
+        if n_used < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({n_used}) found smaller than n_clusters ({self.n_clusters}): the "
+                "training data were put in fewer clusters than asked for (see the User Guide on collapsed fits).",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def _fit_all(self, X) -> str | None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from torch import nn
 
 import skdeepclust.base
@@ -295,3 +295,34 @@ def test_bad_augment(name, augment, match, blobs):
 def test_random_state_generator_is_refused(cls, blobs):
     with pytest.raises(ValueError, match="random_state"):
         cls(random_state=np.random.default_rng(0)).fit(blobs)
+
+
+# ---------------------------------------------------------------- fewer clusters than asked for
+def test_collapsed_fit_warns_with_the_count():
+    """A fit whose training labels use fewer than n_clusters clusters says so, with the count (as KMeans does)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6))
+    # no contrastive or distillation stage: the cluster head stays at its random start, which uses few of 20 clusters
+    est = DistilMVC(n_clusters=20, view_sizes=(3, 3), hidden_dims=(8,), latent_dim=4, head_hidden_dim=4,
+                    feature_dim=4, n_epochs_pretrain=1, n_epochs_contrastive=0, n_epochs_distill=0,
+                    device="cpu", random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \((\d+)\) found smaller than n_clusters \(20\)") as rec:
+        est.fit(X)
+    n_used = len(np.unique(est.labels_))
+    assert n_used < 20
+    assert f"({n_used})" in str(rec[0].message)
+
+
+def test_fit_using_every_cluster_does_not_warn():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    X = np.hstack([rng.normal(size=(40, 5)) + 4 * y[:, None], rng.normal(size=(40, 3)) - 4 * y[:, None]])
+    est = DistilMVC(n_clusters=2, view_sizes=(5, 3), hidden_dims=(32,), latent_dim=16, head_hidden_dim=16,
+                    feature_dim=8, n_epochs_pretrain=20, n_epochs_contrastive=50, n_epochs_distill=50,
+                    batch_size=10, lr=1e-3, device="cpu", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X)
+    assert len(np.unique(est.labels_)) == 2
