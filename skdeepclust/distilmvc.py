@@ -133,7 +133,8 @@ class DistilMVC(BaseDeepClusterer):
         Seed of every random choice of the fit (weights, batches, augmentations, k-means). The global
         torch/NumPy random states are neither read nor changed.
     verbose : int, default=0
-        ``1`` prints a progress bar per stage with the current loss terms.
+        ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
+        loss terms of the last epoch; ``0`` writes nothing.
 
     Attributes
     ----------

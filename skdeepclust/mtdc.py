@@ -120,7 +120,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     random_state : int, RandomState instance or None, default=None
         Seed of every random choice of the fit; global random states are untouched.
     verbose : int, default=0
-        ``1`` prints a progress bar with the loss terms.
+        ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
+        loss terms of the last epoch; ``0`` writes nothing.
 
     Attributes
     ----------

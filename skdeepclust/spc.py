@@ -200,7 +200,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data orders, noise, embeddings and clusterers.
     verbose : int, default=0
-        ``>= 1`` prints training progress and one line per round.
+        ``>= 1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
+        loss terms of the last epoch, and prints one line per round; ``0`` writes nothing.
 
     Attributes
     ----------

@@ -4,8 +4,8 @@ A :class:`Trainer` is bound once per fit. Data stay as tensors on the device; an
 permutation of sample indices cut into batches, each passed with the :class:`LoopState` to a
 method-supplied ``step`` function that returns its loss terms. The loop owns everything else:
 optimizer steps, bfloat16 autocast on CUDA, non-finite loss detection (with the last
-good weights restored), per-epoch history, a progress line, callbacks (EMA teachers, learning-rate
-schedules, pseudo-label refreshes), which receive the same state, and clean stopping on
+good weights restored), per-epoch history, a progress bar per stage (tqdm), callbacks (EMA teachers,
+learning-rate schedules, pseudo-label refreshes), which receive the same state, and clean stopping on
 ``KeyboardInterrupt``.
 """
 
@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Number
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from ._utils import FitContext
 
@@ -159,26 +160,23 @@ class LRSchedule(Callback):
         self._apply(state.epoch + (state.batch + 2) / state.n_batches)
 
 
-class _Progress:
-    """A one-line text progress bar on stderr (no dependency)."""
+#: history entries that are not loss terms (left out of the progress bar's postfix)
+_NOT_TERMS = ("stage", "epoch", "seconds", "steps")
 
-    def __init__(self, desc: str, n_epochs: int, enabled: bool):
-        self.desc, self.n_epochs, self.enabled = desc, n_epochs, enabled
-        self.t0 = time.perf_counter()
 
-    def update(self, epoch: int, record: dict) -> None:
-        if not self.enabled:
-            return
-        done = epoch + 1
-        width = 20
-        bar = "#" * (width * done // self.n_epochs) + "-" * (width - width * done // self.n_epochs)
-        terms = " ".join(
-            f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch", "seconds", "steps")
-        )
-        elapsed = time.perf_counter() - self.t0
-        end = "\n" if done == self.n_epochs else ""
-        sys.stderr.write(f"\r{self.desc} [{bar}] {done}/{self.n_epochs} {terms} ({elapsed:.1f}s)   {end}")
-        sys.stderr.flush()
+def _progress_bar(stage: str, n_epochs: int, enabled: bool) -> tqdm:
+    """One stage's progress bar: ``n_epochs`` epochs (silent and writing nothing when not ``enabled``).
+
+    ``tqdm.auto`` gives a text bar on stderr in a terminal and a widget in a Jupyter notebook.
+    """
+    return tqdm(total=n_epochs, desc=stage, unit="epoch", disable=not enabled, leave=True, dynamic_ncols=True)
+
+
+def _show_epoch(bar: tqdm, record: dict) -> None:
+    """Advance ``bar`` by one epoch and show the epoch's loss terms in its postfix."""
+    terms = {k: (f"{v:.4g}" if isinstance(v, Number) else str(v)) for k, v in record.items() if k not in _NOT_TERMS}
+    bar.set_postfix(terms, refresh=False)
+    bar.update(1)
 
 
 #: upper bound of a schedule set in steps (``epochs_for_steps``): the longest schedule of the papers
@@ -295,7 +293,7 @@ class Trainer:
 
     Bound once per fit to the fit's context (device, generators, autocast), its history and its
     verbosity; each :meth:`run` trains one stage. The loop owns the optimizer steps, bfloat16 autocast
-    on CUDA, non-finite loss detection, the history rows, the progress line and the
+    on CUDA, non-finite loss detection, the history rows, the progress bar and the
     callbacks; the method supplies ``step(indices, state) -> {"term": tensor, ...}``.
 
     ``KeyboardInterrupt`` (Ctrl-C) during a stage stops training: :attr:`stopped_in` names the stage,
@@ -310,7 +308,8 @@ class Trainer:
         One record per epoch is appended: ``stage``, ``epoch``, the mean of each loss term over the
         epoch's batches (and the total ``loss``), ``steps`` and ``seconds``.
     verbose : int, default=0
-        ``>= 1`` prints a progress bar with the current losses to stderr.
+        ``>= 1`` shows a tqdm progress bar per stage: epochs done and the loss terms of the last epoch,
+        on stderr (a widget in a Jupyter notebook). ``0`` writes nothing.
 
     Attributes
     ----------
@@ -382,12 +381,12 @@ class Trainer:
             return
         ctx = self.ctx
         batch_size = clamp_batch_size(batch_size, n_samples)
-        progress = _Progress(stage, n_epochs, self.verbose >= 1)
         per_epoch = n_batches(n_samples, batch_size, drop_last)
         state = LoopState(stage, n_epochs=n_epochs, n_batches=per_epoch, n_steps=n_epochs * per_epoch,
                           global_step=self.global_step)
         for m in modules:
             m.train()
+        bar = _progress_bar(stage, n_epochs, self.verbose >= 1)
         try:
             for epoch in range(n_epochs):
                 t0 = time.perf_counter()
@@ -431,11 +430,11 @@ class Trainer:
                 record["steps"] = len(batches)
                 record["seconds"] = time.perf_counter() - t0
                 self.history.append(record)
-                progress.update(epoch, record)
+                _show_epoch(bar, record)
         except KeyboardInterrupt:
-            if self.verbose:
-                sys.stderr.write("\n")
             self.stopped_in = stage
+        finally:
+            bar.close()  # also on errors: the bar stays where training stopped, and the terminal line ends
 
 
 def clamp_batch_size(batch_size: int, n_samples: int) -> int:

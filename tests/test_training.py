@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch import nn
 
+import skdeepclust.training
 from skdeepclust._utils import make_fit_context
 from skdeepclust.training import (
     STEP_SCHEDULE_MAX_EPOCHS,
@@ -170,7 +171,62 @@ def test_verbose_progress(capsys):
     def step(idx, state):
         return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
 
-    Trainer(ctx, [], verbose=1).run("demo", step, n_samples=40, n_epochs=2, batch_size=8, optimizer=opt,
+    hist = []
+    Trainer(ctx, hist, verbose=1).run("demo", step, n_samples=40, n_epochs=2, batch_size=8, optimizer=opt,
+                                      modules=[model])
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "demo" in err and "2/2" in err and f"mse={hist[-1]['mse']:.4g}" in err and err.endswith("\n")
+    assert "seconds" not in err and "steps=" not in err and captured.out == ""
+
+
+def test_verbose_0_writes_nothing(capfd):
+    ctx, model, X, y, opt = _setup()
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    Trainer(ctx, [], verbose=0).run("quiet", step, n_samples=40, n_epochs=3, batch_size=8, optimizer=opt,
                                     modules=[model])
+    assert capfd.readouterr() == ("", "")
+
+
+def _bars(monkeypatch):
+    """Record every progress bar the Trainer opens."""
+    opened = []
+
+    def record(*args, **kwargs):
+        opened.append(make(*args, **kwargs))
+        return opened[-1]
+
+    make = skdeepclust.training._progress_bar
+    monkeypatch.setattr(skdeepclust.training, "_progress_bar", record)
+    return opened
+
+
+def test_progress_bar_closed_on_interrupt_and_on_errors(monkeypatch, capsys):
+    ctx, model, X, y, opt = _setup()
+    opened = _bars(monkeypatch)
+
+    class Stop(Callback):
+        def on_epoch_end(self, state, record):
+            if state.epoch == 1:
+                raise KeyboardInterrupt
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    trainer = Trainer(ctx, [], verbose=1)
+    trainer.run("s", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model], callbacks=[Stop()])
+    assert trainer.stopped_in == "s"
     err = capsys.readouterr().err
-    assert "demo" in err and "2/2" in err and "mse=" in err
+    assert "1/5" in err and err.endswith("\n")  # the bar stays where training stopped, its line ended
+
+    def bad_step(idx, state):
+        return {"mse": model(X[idx]).sum() * float("nan")}
+
+    with pytest.raises(NonFiniteLossError):
+        Trainer(ctx, [], verbose=1).run("b", bad_step, n_samples=40, n_epochs=3, batch_size=8, optimizer=opt,
+                                        modules=[model])
+    assert capsys.readouterr().err.endswith("\n")
+    assert len(opened) == 2 and all(bar not in type(bar)._instances for bar in opened)  # both closed
