@@ -19,7 +19,7 @@ from ._utils import build_module
 from ._validation import IntInterval, PositiveInts
 from .augment import TabularAugment
 from .base import BaseDeepClusterer
-from .cluster import align_labels, kmeans
+from .cluster import align_labels, kmeans, nearest_neighbors, spectral_knn
 from .losses import (
     cluster_contrastive_loss,
     cross_view_mutual_information,
@@ -29,9 +29,46 @@ from .losses import (
 )
 from .multiview import _view_scale_params, check_view_sizes, is_view_list, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
-from .training import EMAUpdate, Trainer, cosine_momentum, embed_batches
+from .training import EMAUpdate, Trainer, cosine_momentum, embed_batches, epochs_for_steps, n_batches
 
 __all__ = ["DistilMVC"]
+
+#: the "auto" stage length: 50 epochs, but at least MIN_STAGE_STEPS and at most MAX_STAGE_STEPS optimizer steps
+AUTO_EPOCHS, MIN_STAGE_STEPS, MAX_STAGE_STEPS = 50, 500, 1000
+
+
+def stage_epochs(n_epochs, n_samples: int, batch_size: int) -> int:
+    """Epochs of one training stage: ``n_epochs`` as given, or the ``"auto"`` rule.
+
+    ``"auto"`` is 50 epochs, lengthened to at least 500 and shortened to at most 1000 optimizer steps,
+    so that a small data set (one or two batches per epoch) trains as long as a mid-sized one and a large
+    one stays within a few minutes on a CPU.
+
+    Parameters
+    ----------
+    n_epochs : int or "auto"
+        The estimator's parameter.
+    n_samples : int
+        Training samples.
+    batch_size : int
+        Mini-batch size of the stage (clamped to ``n_samples``; the last incomplete batch is dropped).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> stage_epochs("auto", 400, 256), stage_epochs("auto", 2500, 256), stage_epochs("auto", 10000, 256)
+    (500, 56, 26)
+    >>> stage_epochs(10, 400, 256)
+    10
+    """
+    if n_epochs != "auto":
+        return int(n_epochs)
+    per_epoch = n_batches(n_samples, min(batch_size, n_samples), True)
+    steps = min(max(AUTO_EPOCHS * per_epoch, MIN_STAGE_STEPS), MAX_STAGE_STEPS)
+    return epochs_for_steps(steps, n_samples, min(batch_size, n_samples), drop_last=True, max_epochs=None)
 
 
 class _DistilMVCNet(nn.Module):
@@ -64,10 +101,12 @@ class DistilMVC(BaseDeepClusterer):
     1. reconstruction pre-training of the autoencoders (``n_epochs_pretrain``);
     2. contrastive training of everything, ``L = sum_{v<w} [NT-Xent(t_v, t_w) + ClusterContrast(y_v,
        y_w) + mi_weight * MI(z_v, z_w)] + sum_v MSE_v`` with the EMA teacher
-       (``n_epochs_contrastive``);
-    3. self-distillation (``n_epochs_distill`` full-batch steps): k-means on each view's teacher
-       features gives pseudo-labels, Hungarian-aligned to the student's current predictions at every
-       step and label-smoothed (``label_smoothing``); the student minimises the KL divergence to them.
+       (``n_epochs_contrastive``); the views of a sample are paired with the views of its nearest
+       samples in the input half of the time (``n_neighbors``);
+    3. self-distillation (``n_epochs_distill``): pseudo-labels, by default spectral clustering of the
+       k-nearest-neighbour graph of all views' latent features (``pseudo_labels``), are
+       Hungarian-aligned to the student's current predictions at every step and label-smoothed
+       (``label_smoothing``); the student minimises the KL divergence to them.
 
     Final labels are the argmax of the student's soft assignments averaged over views; ``predict``
     works the same way on new samples.
@@ -89,17 +128,29 @@ class DistilMVC(BaseDeepClusterer):
         Hidden width of the student/teacher projection heads.
     feature_dim : int, default=128
         Output width of the student/teacher heads.
-    n_epochs_pretrain : int, default=50
-        Stage-1 (reconstruction) epochs.
-    n_epochs_contrastive : int, default=50
-        Stage-2 (contrastive) epochs; the most data-dependent parameter (see the User Guide).
-    n_epochs_distill : int, default=50
-        Stage-3 (self-distillation) epochs; with ``distill_batch_size=None`` each is one full-batch step.
+    n_epochs_pretrain : int or "auto", default="auto"
+        Stage-1 (reconstruction) epochs. ``"auto"``: 50 epochs, but at least 500 and at most 1000
+        optimizer steps (:func:`~skdeepclust.distilmvc.stage_epochs`; see the User Guide).
+    n_epochs_contrastive : int or "auto", default="auto"
+        Stage-2 (contrastive) epochs, same ``"auto"`` rule.
+    n_epochs_distill : int or "auto", default="auto"
+        Stage-3 (self-distillation) epochs, same ``"auto"`` rule with ``distill_batch_size``.
     batch_size : int, default=256
         Mini-batch size of stages 1 and 2 (clamped to the sample count; the last incomplete batch is
         dropped, as in the reference code).
     distill_batch_size : int, default=None
-        Mini-batch size of stage 3; ``None`` trains on the full batch as the paper does.
+        Mini-batch size of stage 3; ``None`` uses ``batch_size``. A value of at least the sample count
+        trains on the full batch, as the reference code does.
+    n_neighbors : int, default=10
+        Neighbour pairing in stage 2: each view of a sample is, with probability 1/2, replaced by the
+        same view of one of the sample's ``n_neighbors`` nearest samples (Euclidean, on the scaled
+        views side by side, each view scaled to unit total variance). ``0`` pairs every sample only with
+        itself, as the reference code does. Ignored for single-view input.
+    pseudo_labels : {"spectral", "kmeans"}, default="spectral"
+        Stage-3 targets. ``"spectral"``: one consensus for all views, spectral clustering of the
+        10-nearest-neighbour graph of the L2-normalised latent features of all views side by side
+        (:func:`~skdeepclust.cluster.spectral_knn`). ``"kmeans"``: the reference's k-means on each
+        view's min-max-scaled teacher features, one set of pseudo-labels per view.
     lr : float, default=3e-4
         Adam learning rate, shared by all stages (one optimizer, as in the reference code).
     weight_decay : float, default=0.0
@@ -117,7 +168,7 @@ class DistilMVC(BaseDeepClusterer):
     ema_base : float, default=0.4
         Initial EMA momentum ``tau_0`` of the teacher.
     kmeans_n_init : int, default=100
-        k-means restarts for the pseudo-labels (per view).
+        k-means restarts for the pseudo-labels (per view), with ``pseudo_labels="kmeans"``.
     scaling : {"minmax", "none"}, default="minmax"
         Per-feature min-max scaling of every view to ``[0, 1]`` learned in ``fit`` (the spec's
         recommended default; decoders are linear and the reconstruction loss is a plain MSE).
@@ -143,7 +194,8 @@ class DistilMVC(BaseDeepClusterer):
     network_ : torch.nn.Module
         The trained networks (``autoencoders``, ``student``, ``teacher``, ``cluster``).
     pseudo_labels_ : ndarray of shape (n_views, n_samples)
-        The k-means pseudo-labels of stage 3 (per view).
+        The pseudo-labels of stage 3, per view (the same row for every view with
+        ``pseudo_labels="spectral"``).
     view_sizes_ : tuple of int
         Column count of each view of the training data (for single-view input, the input width).
     n_views_ : int
@@ -172,9 +224,26 @@ class DistilMVC(BaseDeepClusterer):
     **Scale.** The defaults are scaled to run in minutes on a CPU. The paper-scale settings of the
     reference code (BDGP config) are ``hidden_dims=(512, 1024, 2048)``, ``latent_dim=512``,
     ``head_hidden_dim=512``, ``feature_dim=128``, ``n_epochs_pretrain=200``, ``n_epochs_contrastive=10``
-    (BDGP; MFLVC uses 50 for MNIST-USPS), ``n_epochs_distill=50``, ``lr=1e-4``, ``batch_size=256``.
+    (BDGP; MFLVC uses 50 for MNIST-USPS), ``n_epochs_distill=50`` with
+    ``distill_batch_size`` at least the sample count, ``n_neighbors=0``, ``pseudo_labels="kmeans"``,
+    ``lr=1e-4``, ``batch_size=256``.
 
-    **Deviations from the reference code**, each deliberate:
+    **Deviations from the reference code**, each deliberate (the User Guide says why each should hold
+    on data that was not used to choose it):
+
+    - stage lengths are set in optimizer steps (``"auto"``), not a fixed number of epochs: a data set
+      of a few hundred rows would otherwise get a few dozen steps in all;
+    - neighbour pairing (``n_neighbors``): when the views are deterministic functions of one record
+      (pixels and gradients of one image), a cross-view contrast between a sample's own views is
+      solved by recognising the record, which says nothing about its class; pairing a view with a
+      near sample's view makes the contrast pull neighbours together;
+    - consensus pseudo-labels (``pseudo_labels="spectral"``): one clustering of all views together,
+      by a k-nearest-neighbour graph that follows elongated or unequal clusters, instead of one
+      k-means per view (a weak view then gives its own, worse targets); the consensus is aligned to
+      the views' averaged prediction so that every view's student gets the same cluster ids;
+    - stage 3 runs on mini-batches of ``batch_size`` with the ``"auto"`` length instead of 50
+      full-batch steps, which leave the student far from its targets when they differ from its
+      starting partition;
 
     - the default learning rate is MFLVC's 3e-4 (the reference DistilMVC code uses 1e-4 with 4x more
       pre-training epochs);
@@ -213,10 +282,12 @@ class DistilMVC(BaseDeepClusterer):
         "latent_dim": [IntInterval(1, None, closed="left")],
         "head_hidden_dim": [IntInterval(1, None, closed="left")],
         "feature_dim": [IntInterval(1, None, closed="left")],
-        "n_epochs_pretrain": [IntInterval(0, None, closed="left")],
-        "n_epochs_contrastive": [IntInterval(0, None, closed="left")],
-        "n_epochs_distill": [IntInterval(0, None, closed="left")],
+        "n_epochs_pretrain": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
+        "n_epochs_contrastive": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
+        "n_epochs_distill": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "distill_batch_size": [None, IntInterval(2, None, closed="left")],
+        "n_neighbors": [IntInterval(0, None, closed="left")],
+        "pseudo_labels": [StrOptions({"spectral", "kmeans"})],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "mi_weight": [Interval(Real, 0, None, closed="left")],
@@ -238,11 +309,13 @@ class DistilMVC(BaseDeepClusterer):
         latent_dim: int = 256,
         head_hidden_dim: int = 256,
         feature_dim: int = 128,
-        n_epochs_pretrain: int = 50,
-        n_epochs_contrastive: int = 50,
-        n_epochs_distill: int = 50,
+        n_epochs_pretrain: int | str = "auto",
+        n_epochs_contrastive: int | str = "auto",
+        n_epochs_distill: int | str = "auto",
         batch_size: int = 256,
         distill_batch_size: int | None = None,
+        n_neighbors: int = 10,
+        pseudo_labels: str = "spectral",
         lr: float = 3e-4,
         weight_decay: float = 0.0,
         temperature_instance: float = 0.5,
@@ -270,6 +343,8 @@ class DistilMVC(BaseDeepClusterer):
         self.n_epochs_distill = n_epochs_distill
         self.batch_size = batch_size
         self.distill_batch_size = distill_batch_size
+        self.n_neighbors = n_neighbors
+        self.pseudo_labels = pseudo_labels
         self.lr = lr
         self.weight_decay = weight_decay
         self.temperature_instance = temperature_instance
@@ -349,6 +424,23 @@ class DistilMVC(BaseDeepClusterer):
                 xs = [v[idx] for v in views]
                 return xs, xs
 
+        # neighbour pairing: in the contrastive stage each view of a sample is, with probability 1/2, the same view
+        # of one of its nearest samples in the input (every view scaled to unit total variance, so each counts alike)
+        n_nb = min(self.n_neighbors, n - 1) if not single else 0
+        if n_nb > 0:
+            blocks = [v / v.var(0).sum().clamp_min(1e-12).sqrt() for v in views]
+            neighbours = nearest_neighbors(torch.cat(blocks, 1), n_nb + 1)[1][:, 1:]
+
+            def paired_inputs(idx):
+                xs = []
+                for v in range(V):
+                    pick = torch.randint(n_nb, idx.shape, generator=ctx.device_generator, device=idx.device)
+                    swap = torch.rand(idx.shape, generator=ctx.device_generator, device=idx.device) < 0.5
+                    xs.append(views[v][torch.where(swap, neighbours[idx, pick], idx)])
+                return xs, xs
+        else:
+            paired_inputs = inputs
+
         # stage 1: per-view autoencoders
         def pretrain_step(idx, state):
             xin, target = inputs(idx)
@@ -357,7 +449,7 @@ class DistilMVC(BaseDeepClusterer):
 
         # stage 2: cross-view instance contrast (teacher), cluster contrast (student), mutual information
         def contrastive_step(idx, state):
-            xin, target = inputs(idx)
+            xin, target = paired_inputs(idx)
             zs, recs, ts, ys = [], [], [], []
             for v in range(V):
                 z, xhat = net.autoencoders[v](xin[v])
@@ -376,35 +468,48 @@ class DistilMVC(BaseDeepClusterer):
 
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loop = dict(n_samples=n, optimizer=optimizer, modules=[net])
-        trainer.run("pretrain", pretrain_step, n_epochs=self.n_epochs_pretrain, batch_size=self.batch_size, **loop)
-        trainer.run("contrastive", contrastive_step, n_epochs=self.n_epochs_contrastive, batch_size=self.batch_size,
+        trainer.run("pretrain", pretrain_step, n_epochs=stage_epochs(self.n_epochs_pretrain, n, self.batch_size),
+                    batch_size=self.batch_size, **loop)
+        trainer.run("contrastive", contrastive_step,
+                    n_epochs=stage_epochs(self.n_epochs_contrastive, n, self.batch_size), batch_size=self.batch_size,
                     callbacks=[EMAUpdate(net.teacher, net.student, momentum)], **loop)
-        if self.n_epochs_distill == 0 or trainer.stopped:
+        distill_batch = min(self.distill_batch_size or self.batch_size, n)
+        n_epochs_distill = stage_epochs(self.n_epochs_distill, n, distill_batch)
+        if n_epochs_distill == 0 or trainer.stopped:
             return
 
-        # stage 3: pseudo-labels by k-means on each view's min-max-scaled teacher features (computed once),
-        # distilled into the student's cluster head
+        # stage 3: pseudo-labels (computed once) distilled into the student's cluster head
         net.eval()
-        pseudo = []
-        for v in range(V):
-            t = embed_batches(lambda x, v=v: net.teacher(net.encode(v, x)), views[v])
-            lo, hi = t.min(0).values, t.max(0).values
-            t = (t - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-            pseudo.append(kmeans(t, self.n_clusters, n_init=self.kmeans_n_init, generator=ctx.device_generator).labels)
+        K, eps = self.n_clusters, self.label_smoothing
+        if self.pseudo_labels == "spectral":
+            # one consensus: spectral clustering of the k-NN graph of all views' latent features, side by side
+            fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v]), dim=1)
+                               for v in range(V)], dim=1)
+            consensus = spectral_knn(fused, K, n_neighbors=10, random_state=ctx.seed_for_sklearn())
+            pseudo = [torch.as_tensor(consensus, device=X.device)] * V
+        else:  # the reference: k-means on each view's min-max-scaled teacher features
+            pseudo = []
+            for v in range(V):
+                t = embed_batches(lambda x, v=v: net.teacher(net.encode(v, x)), views[v])
+                lo, hi = t.min(0).values, t.max(0).values
+                t = (t - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+                pseudo.append(kmeans(t, K, n_init=self.kmeans_n_init, generator=ctx.device_generator).labels)
         self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
-        eps, K = self.label_smoothing, self.n_clusters
+        shared = self.pseudo_labels == "spectral"
 
         def distill_step(idx, state):
             logits = [net.logits(net.encode(v, views[v][idx])).float() for v in range(V)]
-            loss = 0.0
-            for v in range(V):  # each view's pseudo-labels, Hungarian-aligned to its own student's prediction
-                target_ids = align_labels(pseudo[v][idx], logits[v].argmax(1), K)
-                loss = loss + kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(target_ids, K, eps))
+            if shared:  # the consensus, aligned once to the views' averaged prediction: the same ids for every view
+                mean_pred = torch.stack([torch.softmax(lg, 1) for lg in logits]).mean(0).argmax(1)
+                targets = [align_labels(pseudo[0][idx], mean_pred, K)] * V
+            else:  # each view's pseudo-labels, Hungarian-aligned to its own student's prediction
+                targets = [align_labels(pseudo[v][idx], logits[v].argmax(1), K) for v in range(V)]
+            loss = sum(kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(targets[v], K, eps))
+                       for v in range(V))
             return {"distill": loss}
 
-        trainer.run("distill", distill_step, n_epochs=self.n_epochs_distill,
-                    batch_size=self.distill_batch_size or n, shuffle=self.distill_batch_size is not None,
-                    drop_last=False, **loop)
+        trainer.run("distill", distill_step, n_epochs=n_epochs_distill, batch_size=distill_batch,
+                    shuffle=distill_batch < n, drop_last=False, **loop)
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:

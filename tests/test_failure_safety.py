@@ -306,7 +306,8 @@ def test_collapsed_fit_warns_with_the_count():
     est = DistilMVC(n_clusters=20, view_sizes=(3, 3), hidden_dims=(8,), latent_dim=4, head_hidden_dim=4,
                     feature_dim=4, n_epochs_pretrain=1, n_epochs_contrastive=0, n_epochs_distill=0,
                     device="cpu", random_state=0)
-    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \((\d+)\) found smaller than n_clusters \(20\)") as rec:
+    match = r"distinct clusters \((\d+)\) found smaller than n_clusters \(20\)"
+    with pytest.warns(ConvergenceWarning, match=match) as rec:
         est.fit(X)
     n_used = len(np.unique(est.labels_))
     assert n_used < 20
