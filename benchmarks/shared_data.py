@@ -22,11 +22,13 @@ from skdeepclust.datasets import (
     _to_idx,
     fetch_bdgp,
     fetch_coil20,
+    fetch_hdigit,
     fetch_hw,
     fetch_mnist_test,
     fetch_mnist_usps,
     fetch_synthetic3d,
     fetch_usps,
+    load_digits_views,
 )
 
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -80,4 +82,10 @@ def load_views(name: str, data: Path | None = DATA):
     return VIEW_FETCHERS[name](data_home=data, download_if_missing=data is None)
 
 
-VIEW_FETCHERS = {"MNIST_USPS": fetch_mnist_usps, "BDGP": fetch_bdgp, "HW": fetch_hw, "Synthetic3d": fetch_synthetic3d}
+def _digits_views(data_home=None, download_if_missing=True):
+    """scikit-learn's digits as pixels and image gradients (offline; the arguments are not used)."""
+    return load_digits_views()
+
+
+VIEW_FETCHERS = {"MNIST_USPS": fetch_mnist_usps, "BDGP": fetch_bdgp, "HW": fetch_hw, "Synthetic3d": fetch_synthetic3d,
+                 "Hdigit": fetch_hdigit, "digits-views": _digits_views}
