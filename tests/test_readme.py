@@ -27,7 +27,8 @@ second         GridSearchCV: 7 short DistilMVC fits          170         8
 third          DistilMVC on MNIST-USPS, SPC on USPS          1020        30
 =============  ============================================  ==========  ======
 
-So by default all three sections run short; all of them are ``slow`` as written.
+The times vary with the load: a second, quieter run of the second section took 82 s and 114 s as written. So by
+default all three sections run short, and all three are ``slow`` as written.
 
 Sections that call a ``skdeepclust.datasets.fetch_*`` function download through ``SKDEEPCLUST_DATA_MIRROR`` from a
 local HTTP server that serves the benchmark files of ``../shared/data`` (``SKDEEPCLUST_SHARED_DATA``), into a
