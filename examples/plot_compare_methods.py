@@ -38,7 +38,7 @@ models = {
     "MTDC": MTDC(max_epochs=25, **small, **images),
     "HaDis": HaDis(max_epochs=25, warmup_epochs=5, **small, **images),
     # SPC: an ensemble of 5 small MLP autoencoders. embedding="none" clusters the codes directly;
-    # the method's default, embedding="umap", needs the umap extra and takes longer.
+    # the method's default, embedding="umap", takes longer (benchmarks/results/studies/spc_default_embedding.md).
     "SPC": SPC(
         n_members=5,
         autoencoder="mlp",

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="cluster scikit-learn's digits offline (the default command)",
         description="Cluster scikit-learn's digits offline and print ACC/NMI/ARI next to KMeans. By default it "
         "fits SeCu on the 8x8 images (about a minute on two cores); with --methods all it adds MTDC, HaDis, SPC "
-        "(when umap-learn is installed) and DistilMVC on two views of the digits (several minutes in all). "
+        "and DistilMVC on two views of the digits (several minutes in all). "
         "'python -m skdeepclust' without a command runs this demo.",
     )
     demo.add_argument("--methods", nargs="+", default=["SeCu"], help=f"any of {ALL}, or 'all'")
@@ -364,11 +364,6 @@ def _run_demo(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
             est = DistilMVC(n_clusters=10, view_sizes=sizes, **common)
             report("DistilMVC (two views)", lambda est=est, Xv=Xv: est.fit_predict(Xv))
         elif name == "SPC":
-            try:
-                import umap  # noqa: F401
-            except ImportError:
-                print(f"{'SPC (images)':<28} skipped: needs umap-learn (pip install \"skdeepclust[umap]\")")
-                continue
             est = SPC(n_clusters=10, image_shape=(1, 8, 8), **SPC_CPU, **common)
             report("SPC (images, CPU settings)", lambda est=est: est.fit_predict(X))
         else:

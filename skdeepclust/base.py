@@ -2,8 +2,8 @@
 
 It holds the scikit-learn contract once: parameter validation, ``validate_data``, the all-or-nothing
 fit skeleton (device resolution, per-fit random generators, the fit's :class:`~skdeepclust.training.Trainer`,
-interruption, label renumbering), batched inference for ``predict``/``transform``/``score``, and
-pickling across devices. A method subclass implements three hooks:
+interruption, label renumbering), batched inference for ``predict``/``transform``/``score``, the thread
+limit of ``SKDEEPCLUST_NUM_THREADS`` around both, and pickling across devices. A method subclass implements three hooks:
 
 ``_fit_torch(X, trainer)``
     Build the networks from the training tensor ``X`` (already on the device) and train them with
@@ -18,8 +18,11 @@ pickling across devices. A method subclass implements three hooks:
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import warnings
+from collections.abc import Iterator
 from numbers import Real
 
 import numpy as np
@@ -28,6 +31,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluster
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._utils import make_fit_context, resolve_device
 from ._validation import IntInterval, all_rows_identical, check_float32_range
@@ -38,6 +42,55 @@ __all__ = ["BaseDeepClusterer"]
 
 #: rows per inference batch
 _INFER_BATCH = 4096
+#: environment variable: the number of threads torch and the BLAS/OpenMP libraries use during ``fit`` and
+#: inference (unset or empty: the threads are left as they are)
+NUM_THREADS_ENV = "SKDEEPCLUST_NUM_THREADS"
+
+
+def _threads_from_env() -> int | None:
+    """The thread count that ``SKDEEPCLUST_NUM_THREADS`` asks for, or ``None`` when it is unset or empty."""
+    value = os.environ.get(NUM_THREADS_ENV, "").strip()
+    if not value:
+        return None
+    n = int(value) if value.isdigit() else 0
+    if n < 1:
+        raise ValueError(
+            f"{NUM_THREADS_ENV}={value!r} is not a positive integer; set it to the number of threads to use, "
+            "or unset it to leave the threads as they are."
+        )
+    return n
+
+
+@contextlib.contextmanager
+def _thread_limit() -> Iterator[int | None]:
+    """Limit torch's and the BLAS/OpenMP libraries' threads as ``SKDEEPCLUST_NUM_THREADS`` asks, then restore them.
+
+    With the variable unset (or empty), nothing is changed. Otherwise ``torch.set_num_threads`` and
+    :func:`threadpoolctl.threadpool_limits` set that many threads for the block, and the caller's
+    ``torch.get_num_threads()`` and library limits are restored when it ends, also when it raises.
+
+    Yields
+    ------
+    int or None
+        The thread count in force, or ``None`` when the threads are left as they are.
+
+    Raises
+    ------
+    ValueError
+        If the variable is set to anything but a positive integer.
+    """
+    n = _threads_from_env()
+    if n is None:
+        yield None
+        return
+    torch_threads = torch.get_num_threads()
+    limits = threadpool_limits(limits=n)
+    try:
+        torch.set_num_threads(n)
+        yield n
+    finally:
+        limits.restore_original_limits()
+        torch.set_num_threads(torch_threads)  # last: torch's OpenMP runtime may be one of the libraries above
 
 
 class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -96,6 +149,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         training samples end up in fewer than ``n_clusters`` clusters, a
         :class:`~sklearn.exceptions.ConvergenceWarning` gives the count.
 
+        With the environment variable ``SKDEEPCLUST_NUM_THREADS`` set to a positive integer, the fit (and
+        ``predict``, ``transform``, ``score``) runs with that many torch and BLAS/OpenMP threads and restores
+        the caller's settings afterwards; unset, the threads are left as they are.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -111,7 +168,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         work = copy.copy(self)  # same parameters, no fitted state
         for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
             del work.__dict__[key]
-        where = work._fit_all(X)
+        with _thread_limit():
+            where = work._fit_all(X)
         for key in [k for k in self.__dict__ if _is_fitted_state(k)]:
             del self.__dict__[key]
         self.__dict__.update({k: v for k, v in work.__dict__.items() if _is_fitted_state(k)})
@@ -253,7 +311,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 obj = obj.to(device=device, dtype=dtype if obj.is_floating_point() else obj.dtype)
             mods[name] = obj
         embs, labels = [], []
-        with torch.no_grad():
+        with _thread_limit(), torch.no_grad():
             for start in range(0, X.shape[0], _INFER_BATCH):
                 xb = torch.tensor(X[start : start + _INFER_BATCH], dtype=dtype, device=device)
                 emb, raw = self._infer(mods, xb)

@@ -181,9 +181,10 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         code's ``1/1.2``; ``1.0`` is unanimity).
     embedding : {"umap", "tsne", "none"}, default="umap"
         2-D embedding of each voter's codes before clustering: UMAP (``n_components=2``,
-        ``min_dist=0``; needs ``umap-learn``, the ``skdeepclust[umap]`` extra), scikit-learn's
-        t-SNE, or ``"none"``: a Gaussian mixture on the codes themselves, without the 2-D embedding
-        (much faster; for small data or quick runs, at some cost in quality).
+        ``min_dist=0``; umap-learn, installed with skdeepclust), scikit-learn's t-SNE (slower), or
+        ``"none"``: a Gaussian mixture on the codes themselves, without the 2-D embedding (faster; for
+        quick runs, at a clear cost in quality). UMAP's first use in a process compiles numba code: a
+        few seconds, about 20 s on the first run after installation.
     n_neighbors : int, optional
         UMAP neighbours; default ``clip(30 * N / 70000, 10, 30)`` (the paper's rule, kept at least
         10 so small data sets get a connected graph).
@@ -352,10 +353,11 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         if self.embedding == "umap":
             try:
                 import umap  # noqa: F401
-            except ImportError as exc:
+            except ImportError as exc:  # a broken install, or a numba that does not support this NumPy
                 raise ImportError(
-                    'SPC(embedding="umap") needs umap-learn: pip install "skdeepclust[umap]" (or umap-learn), '
-                    'or use embedding="tsne".'
+                    f'SPC(embedding="umap") could not import umap-learn, a dependency of skdeepclust ({exc}). '
+                    'Reinstall it with "pip install umap-learn" (its numba must support the installed NumPy), '
+                    'or use embedding="tsne" or "none", which need nothing beyond scikit-learn.'
                 ) from exc
 
     def _label_voters(self, Z: np.ndarray, seed: int) -> list[np.ndarray]:

@@ -237,8 +237,6 @@ def test_degenerate_data(name):
 
 @pytest.mark.parametrize("embedding", ["tsne", "umap", "none"])
 def test_spc_voter_with_identical_codes_abstains(embedding):
-    if embedding == "umap":
-        pytest.importorskip("umap")
     labels = _embed_and_cluster(np.ones((40, 5)), 3, embedding, 10, 0)
     np.testing.assert_array_equal(labels, 0)  # one cluster: ensemble_vote does not count this voter
 
@@ -246,8 +244,6 @@ def test_spc_voter_with_identical_codes_abstains(embedding):
 @pytest.mark.parametrize("embedding", ["tsne", "umap"])
 @pytest.mark.parametrize("n", [3, 4, 6])
 def test_spc_tiny_data(embedding, n):
-    if embedding == "umap":
-        pytest.importorskip("umap")
     X = np.random.default_rng(0).normal(size=(n, 5))
     est = SPC(n_clusters=3, n_members=2, embedding=embedding, pretrain_epochs=1, max_rounds=1, epochs_per_round=1,
               device="cpu", random_state=0).fit(X)

@@ -48,7 +48,6 @@ def test_spc_usps_cpu_budget(shared_data):
 
     KMeans on pixels: ACC 0.67; measured: 0.976 in 247 s on two threads.
     """
-    pytest.importorskip("umap")
     import scipy.io
 
     a = scipy.io.loadmat(shared_data / "USPS_9298.mat")["usps_all"]

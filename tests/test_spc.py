@@ -81,7 +81,6 @@ def test_conv_autoencoder_reconstructs_any_image_size(shape):
 
 
 def test_spc_clusters_blobs_with_umap():
-    pytest.importorskip("umap")
     X, y = make_blobs(n_samples=300, centers=4, n_features=10, cluster_std=1.5, random_state=3)
     n_threads = torch.get_num_threads()
     est = small_spc(n_clusters=4, embedding="umap", n_members=3, epochs_per_round=10, max_rounds=2, patience=1).fit(X)
@@ -132,8 +131,10 @@ def test_spc_images_and_bad_inputs():
         small_spc(n_clusters=2).fit(X[:2])
 
 
-def test_spc_without_umap_says_how_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "umap", None)  # import umap -> ImportError
+def test_spc_without_umap_says_how_to_repair(monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", None)  # a broken install: import umap -> ImportError
     X, _ = make_blobs(n_samples=30, centers=2, random_state=0)
-    with pytest.raises(ImportError, match=r"skdeepclust\[umap\]"):
-        SPC(n_clusters=2, device="cpu").fit(X)
+    est = SPC(n_clusters=2, device="cpu")
+    with pytest.raises(ImportError, match=r"pip install umap-learn.*embedding=\"tsne\""):
+        est.fit(X)
+    assert not hasattr(est, "labels_")
