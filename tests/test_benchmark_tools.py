@@ -27,7 +27,13 @@ def _run(method, dataset, seed, acc):
             "peak_mib": 100.0}
 
 
-def test_settings_merge_method_dataset_and_variant(run_all):
+def test_settings_merge_method_dataset_and_variant(run_all, monkeypatch):
+    # the main rows run the defaults; settings chosen with labels are rows of their own that say so
+    assert run_all.settings_for("SeCu", "COIL-20") == {}
+    assert run_all.settings_for("SeCu, batch 64 (chosen with labels)", "COIL-20") == {"batch_size": 64}
+    assert all("labels" in name for name, (_, p) in run_all.VARIANTS.items() if "batch_size" in p)
+    monkeypatch.setattr(run_all, "SETTINGS", {"SeCu": {"COIL-20": {"batch_size": 64}},
+                                              "MTDC": {"COIL-20": {"batch_size": 128}}})
     assert run_all.settings_for("SeCu", "COIL-20") == {"batch_size": 64}
     assert run_all.settings_for("SeCu", "USPS") == {}
     # a variant row inherits its class's per-data-set settings and adds its own
@@ -56,13 +62,17 @@ def test_cached_runs_are_filed_by_estimator_and_effective_settings(run_all):
     assert run_all.row_of(legacy) == "MTDC"
     tuned = {**_run("MTDC", "USPS", 0, 0.9), "settings": {"temperature_instance": 1.0, "batch_size": 128}}
     assert run_all.row_of(tuned) == "MTDC, T 1.0, batch 128 (chosen with labels)"
-    # the per-data-set settings decide: the same settings are another row's on another data set
+    # a row exists only on its data sets: the same settings are no row's on another data set
     coil = {**_run("MTDC", "COIL-20", 0, 0.9), "settings": {"batch_size": 128}, "estimator": "MTDC"}
-    assert run_all.row_of(coil) == "MTDC"
+    assert run_all.row_of(coil) == "MTDC, batch 128 (chosen with labels)"
     assert run_all.row_of({**coil, "dataset": "digits"}) is None
     ablation = {**_run("x", "COIL-20", 0, 0.8), "estimator": "MTDC",
-                "settings": {"batch_size": 128, "mutual_warmup_epochs": 0, "hcr_weight": 0.0}}
+                "settings": {"mutual_warmup_epochs": 0, "hcr_weight": 0.0}}
     assert run_all.row_of(ablation) == "MTDC, no warm-up, no HCR"
+    # a run recorded with the parameter values that were once the defaults keeps those values as its settings
+    ref = {**_run("x", "BDGP", 0, 0.9), "estimator": "DistilMVC",
+           "settings": run_all.VARIANTS["DistilMVC, reference pipeline"][1]}
+    assert run_all.row_of(ref) == "DistilMVC, reference pipeline"
     assert run_all.row_of({**_run("KMeans", "HW", 0, 0.7), "settings": {}}) == "KMeans"
     assert run_all.row_of({**_run("SeCu", "USPS", 0, 0.7), "settings": {"lr": 1.0}}) is None
 
