@@ -61,8 +61,8 @@ print("n_clusters:", data.n_clusters, "| labels:", np.unique(data.y))
 # ----------------------
 # :class:`~skdeepclust.DistilMVC` takes the list of views directly. Its defaults are sized for data
 # sets of thousands of samples with hundreds of features; for this small example we use small
-# autoencoders, short stages, a higher learning rate and ``kmeans_n_init=10`` for the
-# self-distillation pseudo-labels. Each view is min-max scaled inside the estimator.
+# autoencoders, short stages and a higher learning rate. Each view is min-max scaled inside the
+# estimator.
 model = DistilMVC(
     n_clusters=data.n_clusters,
     hidden_dims=(128, 256),
@@ -74,7 +74,6 @@ model = DistilMVC(
     n_epochs_distill=30,
     batch_size=64,
     lr=1e-3,
-    kmeans_n_init=10,
     device="cpu",
     random_state=0,
 )

@@ -39,7 +39,6 @@ dmvc = DistilMVC(
     n_epochs_contrastive=40,
     n_epochs_distill=20,
     batch_size=128,
-    kmeans_n_init=10,
     device="cpu",
     random_state=0,
 )
