@@ -33,16 +33,20 @@ from .training import EMAUpdate, Trainer, cosine_momentum, embed_batches, epochs
 
 __all__ = ["DistilMVC"]
 
-#: the "auto" stage length: 50 epochs, but at least MIN_STAGE_STEPS and at most MAX_STAGE_STEPS optimizer steps
+#: the "auto" stage length: 50 epochs, but at most MAX_STAGE_STEPS optimizer steps and, for the reconstruction
+#: and distillation stages, at least MIN_STAGE_STEPS
 AUTO_EPOCHS, MIN_STAGE_STEPS, MAX_STAGE_STEPS = 50, 500, 1000
 
 
-def stage_epochs(n_epochs, n_samples: int, batch_size: int) -> int:
+def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN_STAGE_STEPS) -> int:
     """Epochs of one training stage: ``n_epochs`` as given, or the ``"auto"`` rule.
 
-    ``"auto"`` is 50 epochs, lengthened to at least 500 and shortened to at most 1000 optimizer steps,
-    so that a small data set (one or two batches per epoch) trains as long as a mid-sized one and a large
-    one stays within a few minutes on a CPU.
+    ``"auto"`` is 50 epochs, lengthened to at least ``min_steps`` and shortened to at most 1000
+    optimizer steps, so that a small data set (one or two batches per epoch) is reconstructed and
+    distilled as long as a mid-sized one and a large one stays within minutes on a CPU. The
+    contrastive stage passes ``min_steps=0``: it keeps the reference's 50 epochs on small data,
+    because a longer cluster-level contrast ties the encoders to the cluster head's partition, right
+    or wrong (see the User Guide).
 
     Parameters
     ----------
@@ -52,6 +56,8 @@ def stage_epochs(n_epochs, n_samples: int, batch_size: int) -> int:
         Training samples.
     batch_size : int
         Mini-batch size of the stage (clamped to ``n_samples``; the last incomplete batch is dropped).
+    min_steps : int, default=MIN_STAGE_STEPS
+        Lower bound of ``"auto"`` in optimizer steps.
 
     Returns
     -------
@@ -61,13 +67,15 @@ def stage_epochs(n_epochs, n_samples: int, batch_size: int) -> int:
     --------
     >>> stage_epochs("auto", 400, 256), stage_epochs("auto", 2500, 256), stage_epochs("auto", 10000, 256)
     (500, 56, 26)
+    >>> stage_epochs("auto", 400, 256, min_steps=0)
+    50
     >>> stage_epochs(10, 400, 256)
     10
     """
     if n_epochs != "auto":
         return int(n_epochs)
     per_epoch = n_batches(n_samples, min(batch_size, n_samples), True)
-    steps = min(max(AUTO_EPOCHS * per_epoch, MIN_STAGE_STEPS), MAX_STAGE_STEPS)
+    steps = min(max(AUTO_EPOCHS * per_epoch, min_steps), MAX_STAGE_STEPS)
     return epochs_for_steps(steps, n_samples, min(batch_size, n_samples), drop_last=True, max_epochs=None)
 
 
@@ -132,7 +140,8 @@ class DistilMVC(BaseDeepClusterer):
         Stage-1 (reconstruction) epochs. ``"auto"``: 50 epochs, but at least 500 and at most 1000
         optimizer steps (:func:`~skdeepclust.distilmvc.stage_epochs`; see the User Guide).
     n_epochs_contrastive : int or "auto", default="auto"
-        Stage-2 (contrastive) epochs, same ``"auto"`` rule.
+        Stage-2 (contrastive) epochs. ``"auto"``: 50 epochs, at most 1000 optimizer steps (no lower
+        bound: see the User Guide).
     n_epochs_distill : int or "auto", default="auto"
         Stage-3 (self-distillation) epochs, same ``"auto"`` rule with ``distill_batch_size``.
     batch_size : int, default=256
@@ -231,8 +240,9 @@ class DistilMVC(BaseDeepClusterer):
     **Deviations from the reference code**, each deliberate (the User Guide says why each should hold
     on data that was not used to choose it):
 
-    - stage lengths are set in optimizer steps (``"auto"``), not a fixed number of epochs: a data set
-      of a few hundred rows would otherwise get a few dozen steps in all;
+    - stage lengths have bounds in optimizer steps (``"auto"``): the reconstruction and distillation
+      stages run at least 500 steps (a data set of a few hundred rows would otherwise get a few dozen),
+      and no stage runs more than 1000;
     - neighbour pairing (``n_neighbors``): when the views are deterministic functions of one record
       (pixels and gradients of one image), a cross-view contrast between a sample's own views is
       solved by recognising the record, which says nothing about its class; pairing a view with a
@@ -471,7 +481,8 @@ class DistilMVC(BaseDeepClusterer):
         trainer.run("pretrain", pretrain_step, n_epochs=stage_epochs(self.n_epochs_pretrain, n, self.batch_size),
                     batch_size=self.batch_size, **loop)
         trainer.run("contrastive", contrastive_step,
-                    n_epochs=stage_epochs(self.n_epochs_contrastive, n, self.batch_size), batch_size=self.batch_size,
+                    n_epochs=stage_epochs(self.n_epochs_contrastive, n, self.batch_size, min_steps=0),
+                    batch_size=self.batch_size,
                     callbacks=[EMAUpdate(net.teacher, net.student, momentum)], **loop)
         distill_batch = min(self.distill_batch_size or self.batch_size, n)
         n_epochs_distill = stage_epochs(self.n_epochs_distill, n, distill_batch)
