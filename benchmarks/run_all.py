@@ -7,7 +7,8 @@ Usage::
     python benchmarks/run_all.py --table-only          # rebuild the report from the cached runs
 
 Each (method, dataset, seed) runs in its own subprocess, so its peak memory (max RSS of that process,
-data loading included) and fit seconds are its own. Results are appended to a JSON-lines cache
+data loading included) and fit seconds (wall clock; ``cpu_sec``: CPU seconds of all its threads) are its own.
+Results are appended to a JSON-lines cache
 (``benchmarks/results/runs.jsonl``); runs already in the cache are skipped unless ``--force``, so a long
 benchmark can be done in parts. A cached run counts for a table row when it used the same estimator with
 the same effective settings (parameters equal to the estimator's defaults are ignored). The Markdown report
@@ -22,6 +23,13 @@ one). ``VARIANTS`` adds the ablation, baseline and tuned rows: MTDC without its 
 Contrastive Clustering baseline), MTDC without its CC warm-up (the reference schedule) and, on that
 schedule, without one of the two terms, HaDis with k-means final labels, without HSD or without the
 prototype term, and MTDC on USPS with settings chosen by looking at the labels (the row says so).
+
+Peer rows (``PEERS``) run other packages' clustering on the baselines' inputs (each min-max-scaled view for the
+multi-view sets, pixels for images): mvlearn's multi-view k-means and spectral clusterings, ClustPy's DEC, IDEC, DCN
+and DKM, with the packages' defaults. They run only when named with ``--methods`` and need the packages
+(``pip install skdeepclust[bench]`` for mvlearn; see ``results/studies/peers.md`` for ClustPy)::
+
+    python benchmarks/run_all.py --methods "mvlearn MultiviewKMeans" "ClustPy DEC" --datasets BDGP digits --seeds 0
 """
 
 from __future__ import annotations
@@ -98,12 +106,37 @@ SETTINGS: dict[str, dict] = {
 }
 
 
-#: every table row, in table order: the methods, their variants, the baselines
-ROWS = list(DEEP) + list(VARIANTS) + BASELINES
+#: rows of other packages, imported only when they run (optional): row name -> (package, class, its parameters beyond
+#: the package's defaults, the number of clusters and the seed); ClustPy's are also given ``device="cpu"``
+PEERS: dict[str, tuple[str, str, dict]] = {
+    "mvlearn MultiviewKMeans": ("mvlearn", "MultiviewKMeans", {}),
+    "mvlearn MultiviewSpectralClustering": ("mvlearn", "MultiviewSpectralClustering", {}),
+    "mvlearn MultiviewCoRegSpectralClustering": ("mvlearn", "MultiviewCoRegSpectralClustering", {}),
+    "ClustPy DEC": ("clustpy", "DEC", {}),
+    "ClustPy IDEC": ("clustpy", "IDEC", {}),
+    "ClustPy DCN": ("clustpy", "DCN", {}),
+    "ClustPy DKM": ("clustpy", "DKM", {}),
+}
+#: the module of each package's estimators
+PEER_MODULES = {"mvlearn": "mvlearn.cluster", "clustpy": "clustpy.deep"}
+#: the data sets each peer row applies to: mvlearn's MultiviewKMeans takes exactly two views (not HW's six nor
+#: Synthetic3d's three); its spectral clusterings hold dense n x n affinities (and multiply them, O(n^3) per
+#: iteration, in MultiviewSpectralClustering), which is beyond a 2-core budget on Hdigit's 10000 samples
+PEER_DATASETS = {
+    "mvlearn MultiviewKMeans": ["MNIST_USPS", "BDGP", "Hdigit", "digits-views"],
+    "mvlearn MultiviewSpectralClustering": ["MNIST_USPS", "BDGP", "HW", "Synthetic3d", "digits-views"],
+    "mvlearn MultiviewCoRegSpectralClustering": ["MNIST_USPS", "BDGP", "HW", "Synthetic3d", "digits-views"],
+    **{name: SINGLE_VIEW for name, (package, _, _) in PEERS.items() if package == "clustpy"},
+}
+
+#: every table row, in table order: the methods, their variants, the baselines, the other packages
+ROWS = list(DEEP) + list(VARIANTS) + BASELINES + list(PEERS)
 
 
 def settings_for(method: str, dataset: str) -> dict:
-    """Estimator parameters of ``method`` (a class or a variant row) on ``dataset`` beyond the defaults."""
+    """Estimator parameters of ``method`` (a class, a variant or a peer row) on ``dataset`` beyond the defaults."""
+    if method in PEERS:
+        return dict(PEERS[method][2])
     cls, params = VARIANTS.get(method, (method, {}))
     base = SETTINGS.get(cls, {})
     flat = {k: v for k, v in base.items() if k not in DEEP.get(cls, ())}
@@ -111,7 +144,7 @@ def settings_for(method: str, dataset: str) -> dict:
 
 
 def estimator_class(method: str) -> str:
-    """The skdeepclust class (or baseline) behind a table row."""
+    """The skdeepclust class (or the baseline or peer row) behind a table row."""
     return VARIANTS.get(method, (method, {}))[0]
 
 
@@ -121,6 +154,8 @@ def runs_on(method: str, dataset: str) -> bool:
         return dataset in DEEP[method]
     if method in VARIANTS:
         return dataset in VARIANT_DATASETS[method]
+    if method in PEERS:
+        return dataset in PEER_DATASETS[method]
     return method in BASELINES
 
 
@@ -133,7 +168,7 @@ def _defaults(cls: str) -> dict:
 
 def effective_settings(cls: str, settings: dict) -> dict:
     """``settings`` without the parameters that equal the estimator's defaults."""
-    if cls in BASELINES:
+    if cls in BASELINES or cls in PEERS:
         return dict(settings)
     defaults = _defaults(cls)
     return {k: v for k, v in settings.items() if json.dumps(v, sort_keys=True, default=repr) != defaults.get(k)}
@@ -144,7 +179,7 @@ def _record_class(record: dict) -> str:
     if "estimator" in record:
         return record["estimator"]
     name = record["method"]
-    if name in VARIANTS or name in DEEP or name in BASELINES:
+    if name in VARIANTS or name in DEEP or name in BASELINES or name in PEERS:
         return estimator_class(name)
     return name.split(",")[0]
 
@@ -152,7 +187,8 @@ def _record_class(record: dict) -> str:
 def row_of(record: dict) -> str | None:
     """The table row a cached run belongs to: same estimator, same effective settings on its data set."""
     cls, ds = _record_class(record), record["dataset"]
-    mine = effective_settings(cls, record.get("settings", {})) if cls in DEEP or cls in BASELINES else None
+    known = cls in DEEP or cls in BASELINES or cls in PEERS
+    mine = effective_settings(cls, record.get("settings", {})) if known else None
     for m in ROWS:
         if (estimator_class(m) == cls and runs_on(m, ds)
                 and effective_settings(cls, settings_for(m, ds)) == mine):
@@ -188,7 +224,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
 
     X, y, shape, sizes, Xb = _load(dataset)
     k = int(y.max()) + 1
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if method == "KMeans":
         labels = KMeans(k, n_init=10, random_state=seed).fit_predict(Xb)
     elif method == "Spectral":
@@ -201,6 +237,8 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
 
             Xp = PCA(50, random_state=seed).fit_transform(Xb)
         labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
+    elif method in PEERS:
+        labels = _fit_peer(method, Xb, sizes, k, seed)
     else:
         params = {"n_clusters": k, "device": "cpu", "random_state": seed, **settings_for(method, dataset)}
         if sizes is not None:
@@ -209,14 +247,34 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
             params["image_shape"] = shape
         est = getattr(skdeepclust, estimator_class(method))(**params)
         labels = est.fit_predict(X)
-    sec = time.perf_counter() - t0
+    sec, cpu_sec = time.perf_counter() - t0, time.process_time() - c0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     record = {"method": method, "estimator": estimator_class(method), "dataset": dataset, "seed": seed,
-              **evaluate_clustering(y, labels), "sec": sec, "peak_mib": peak_mib, "threads": torch.get_num_threads(),
+              **evaluate_clustering(y, labels), "sec": sec, "cpu_sec": cpu_sec, "peak_mib": peak_mib,
+              "threads": torch.get_num_threads(),
               "settings": settings_for(method, dataset)}
     if method == "SPC":
         record["rounds"] = spc_rounds(est, X, y)
+    if method in PEERS:
+        from importlib.metadata import version
+
+        record["package"] = {PEERS[method][0]: version(PEERS[method][0])}
     return record
+
+
+def _fit_peer(method: str, Xb, sizes, k: int, seed: int):
+    """Labels of a peer row: mvlearn on the list of scaled views, ClustPy on the pixels (imported here, so the
+    driver runs without them)."""
+    import importlib
+
+    import numpy as np
+
+    package, cls, params = PEERS[method]
+    estimator = getattr(importlib.import_module(PEER_MODULES[package]), cls)
+    if package == "mvlearn":
+        views = np.split(Xb, np.cumsum(sizes)[:-1], axis=1)
+        return estimator(n_clusters=k, random_state=seed, **params).fit_predict(views)
+    return estimator(n_clusters=k, random_state=seed, device="cpu", **params).fit(Xb).labels_
 
 
 def _cache(path: Path) -> list[dict]:
@@ -250,13 +308,19 @@ def table(runs: list[dict]) -> str:
         + "; ".join(f"{name} = {cls}({json.dumps(p)}) on {', '.join(VARIANT_DATASETS[name])}"
                     for name, (cls, p) in VARIANTS.items())
         + ".",
+        "Peer rows (other packages, their defaults; studies/peers.md gives their CPU seconds, as their runs here "
+        "were made at nice 19 on busy cores, which inflated their fit s): "
+        + "; ".join(f"{name} = {PEER_MODULES[package]}.{cls}({json.dumps(p)})"
+                    for name, (package, cls, p) in PEERS.items())
+        + ".",
     ]
     return report(runs, (MULTI_VIEW, SINGLE_VIEW), ROWS, notes)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--methods", nargs="+", default=ROWS)
+    ap.add_argument("--methods", nargs="+", default=[m for m in ROWS if m not in PEERS],
+                    help="table rows to run (default: all but the peer rows, which need other packages)")
     ap.add_argument("--datasets", nargs="+", default=MULTI_VIEW + SINGLE_VIEW)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--cache", type=Path, default=RESULTS / "runs.jsonl")
@@ -268,7 +332,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))))
         return
-    unknown = [m for m in args.methods if m not in DEEP and m not in VARIANTS and m not in BASELINES]
+    unknown = [m for m in args.methods if m not in ROWS]
     if unknown:
         ap.error(f"unknown methods {unknown}")
     args.cache.parent.mkdir(parents=True, exist_ok=True)

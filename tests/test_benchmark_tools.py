@@ -75,6 +75,11 @@ def test_cached_runs_are_filed_by_estimator_and_effective_settings(run_all):
     assert run_all.row_of(ref) == "DistilMVC, reference pipeline"
     assert run_all.row_of({**_run("KMeans", "HW", 0, 0.7), "settings": {}}) == "KMeans"
     assert run_all.row_of({**_run("SeCu", "USPS", 0, 0.7), "settings": {"lr": 1.0}}) is None
+    # other packages' rows, on the data sets they apply to (mvlearn's k-means takes two views, HW has six)
+    assert run_all.row_of({**_run("ClustPy DEC", "digits", 0, 0.8), "settings": {}}) == "ClustPy DEC"
+    mvkm = {**_run("mvlearn MultiviewKMeans", "BDGP", 0, 0.8), "settings": {}}
+    assert run_all.row_of(mvkm) == "mvlearn MultiviewKMeans"
+    assert run_all.row_of({**mvkm, "dataset": "HW"}) is None
 
 
 def test_cache_keeps_the_latest_run_of_each_row(run_all, tmp_path):
