@@ -436,8 +436,13 @@ _FETCH_RAISES = """Raises
         If the file is not in the cache folder and ``download_if_missing=False``."""
 
 
-def _fetch_views(name: str, data_home, download_if_missing: bool, *, label_key: str, view_keys=None) -> Bunch:
-    return load_mat_views(_fetch_file(name, data_home, download_if_missing), view_keys=view_keys, label_key=label_key)
+def _fetch_views(name: str, data_home, download_if_missing: bool, *, label_key: str, view_keys=None,
+                 view_names=None) -> Bunch:
+    ds = load_mat_views(_fetch_file(name, data_home, download_if_missing), view_keys=view_keys, label_key=label_key)
+    if view_names is not None:
+        ds.view_names = list(view_names)
+    ds.DESCR = _DESCR[name]
+    return ds
 
 
 _MULTIVIEW_RETURNS = """Bunch
@@ -471,10 +476,8 @@ def fetch_mnist_usps(*, data_home: str | PathLike | None = None, download_if_mis
     ((784, 784), 10)
     >>> labels = DistilMVC(n_clusters=data.n_clusters).fit_predict(data.views)  # doctest: +SKIP
     """
-    ds = _fetch_views("MNIST_USPS.mat", data_home, download_if_missing, label_key="Y", view_keys=("X1", "X2"))
-    ds.view_names = ["mnist", "usps"]
-    ds.DESCR = _DESCR["MNIST_USPS.mat"]
-    return ds
+    return _fetch_views("MNIST_USPS.mat", data_home, download_if_missing, label_key="Y", view_keys=("X1", "X2"),
+                        view_names=("mnist", "usps"))
 
 
 def fetch_bdgp(*, data_home: str | PathLike | None = None, download_if_missing: bool = True) -> Bunch:
@@ -502,10 +505,8 @@ def fetch_bdgp(*, data_home: str | PathLike | None = None, download_if_missing: 
     >>> data.view_sizes, data.n_clusters  # doctest: +SKIP
     ((1750, 79), 5)
     """
-    ds = _fetch_views("BDGP.mat", data_home, download_if_missing, label_key="truth")
-    ds.view_names = ["visual", "textual"]
-    ds.DESCR = _DESCR["BDGP.mat"]
-    return ds
+    return _fetch_views("BDGP.mat", data_home, download_if_missing, label_key="truth",
+                        view_names=("visual", "textual"))
 
 
 def fetch_hw(*, data_home: str | PathLike | None = None, download_if_missing: bool = True) -> Bunch:
@@ -541,10 +542,8 @@ def fetch_hw(*, data_home: str | PathLike | None = None, download_if_missing: bo
     >>> X, sizes = stack_views(data.views)  # doctest: +SKIP
     >>> X_scaled = ViewScaler(view_sizes=sizes).fit_transform(X)  # doctest: +SKIP
     """
-    ds = _fetch_views("HW.mat", data_home, download_if_missing, label_key="Y")
-    ds.view_names = ["pixel", "fourier", "profile", "zernike", "karhunen_loeve", "morphological"]
-    ds.DESCR = _DESCR["HW.mat"]
-    return ds
+    return _fetch_views("HW.mat", data_home, download_if_missing, label_key="Y",
+                        view_names=("pixel", "fourier", "profile", "zernike", "karhunen_loeve", "morphological"))
 
 
 def fetch_synthetic3d(*, data_home: str | PathLike | None = None, download_if_missing: bool = True) -> Bunch:
@@ -571,9 +570,7 @@ def fetch_synthetic3d(*, data_home: str | PathLike | None = None, download_if_mi
     >>> data.view_sizes, data.n_clusters  # doctest: +SKIP
     ((3, 3, 3), 3)
     """
-    ds = _fetch_views("Synthetic3d.mat", data_home, download_if_missing, label_key="Y")
-    ds.DESCR = _DESCR["Synthetic3d.mat"]
-    return ds
+    return _fetch_views("Synthetic3d.mat", data_home, download_if_missing, label_key="Y")
 
 
 def fetch_hdigit(*, data_home: str | PathLike | None = None, download_if_missing: bool = True) -> Bunch:
@@ -608,11 +605,10 @@ def fetch_hdigit(*, data_home: str | PathLike | None = None, download_if_missing
     >>> data.view_sizes, data.n_clusters  # doctest: +SKIP
     ((784, 256), 10)
     """
-    ds = _fetch_views("Hdigit.mat", data_home, download_if_missing, label_key="Y", view_keys=("X1", "X2"))
+    ds = _fetch_views("Hdigit.mat", data_home, download_if_missing, label_key="Y", view_keys=("X1", "X2"),
+                      view_names=("mnist", "usps"))
     usps = ds.views[1]
     ds.views[1] = usps.reshape(len(usps), 16, 16).transpose(0, 2, 1).reshape(len(usps), 256)
-    ds.view_names = ["mnist", "usps"]
-    ds.DESCR = _DESCR["Hdigit.mat"]
     return ds
 
 

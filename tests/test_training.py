@@ -17,6 +17,14 @@ from skdeepclust.training import (
 )
 
 
+class _CtrlC(Callback):
+    """Ctrl-C at the end of epoch 1 (the second)."""
+
+    def on_epoch_end(self, state, record):
+        if state.epoch == 1:
+            raise KeyboardInterrupt
+
+
 def _setup(seed=0):
     ctx = make_fit_context(seed, torch.device("cpu"))
     torch.manual_seed(0)
@@ -92,16 +100,11 @@ def test_keyboard_interrupt_stops_training_and_later_stages():
     ctx, model, X, y, opt = _setup()
     hist = []
 
-    class Stop(Callback):
-        def on_epoch_end(self, state, record):
-            if state.epoch == 1:
-                raise KeyboardInterrupt
-
     def step(idx, state):
         return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
 
     trainer = Trainer(ctx, hist)
-    trainer.run("s", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model], callbacks=[Stop()])
+    trainer.run("s", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model], callbacks=[_CtrlC()])
     assert trainer.stopped and trainer.stopped_in == "s" and len(hist) == 1
     weights = model.weight.detach().clone()
     trainer.run("t", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model])
@@ -208,16 +211,11 @@ def test_progress_bar_closed_on_interrupt_and_on_errors(monkeypatch, capsys):
     ctx, model, X, y, opt = _setup()
     opened = _bars(monkeypatch)
 
-    class Stop(Callback):
-        def on_epoch_end(self, state, record):
-            if state.epoch == 1:
-                raise KeyboardInterrupt
-
     def step(idx, state):
         return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
 
     trainer = Trainer(ctx, [], verbose=1)
-    trainer.run("s", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model], callbacks=[Stop()])
+    trainer.run("s", step, n_samples=40, n_epochs=5, batch_size=8, optimizer=opt, modules=[model], callbacks=[_CtrlC()])
     assert trainer.stopped_in == "s"
     err = capsys.readouterr().err
     assert "1/5" in err and err.endswith("\n")  # the bar stays where training stopped, its line ended
