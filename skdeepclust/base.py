@@ -23,7 +23,7 @@ import copy
 import os
 import warnings
 from collections.abc import Iterator
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from ._utils import make_fit_context, resolve_device
 from ._validation import IntInterval, all_rows_identical, check_float32_range
-from .metrics import embedding_silhouette
+from .metrics import knn_modularity, reference_space
 from .training import Trainer
 
 __all__ = ["BaseDeepClusterer"]
@@ -109,6 +109,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
+        "n_init": [IntInterval(1, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -165,17 +166,42 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self : object
             The fitted estimator.
         """
-        work = copy.copy(self)  # same parameters, no fitted state
-        for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
-            del work.__dict__[key]
-        with _thread_limit():
-            where = work._fit_all(X)
+        n_init = int(getattr(self, "n_init", 1))
+        seeds = _init_seeds(self.random_state, n_init)
+        best, best_score, scores, where = None, -np.inf, [], None
+        for i, seed in enumerate(seeds):
+            work = copy.copy(self)  # same parameters, no fitted state
+            for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
+                del work.__dict__[key]
+            try:
+                with _thread_limit():
+                    where_i = work._fit_all(X, seed)
+            except KeyboardInterrupt:
+                if best is None:
+                    raise
+                where = (f"fit interrupted during initialisation {i + 1} of {n_init}; the estimator keeps the best of "
+                         f"the {i} finished")
+                break
+            if n_init > 1:
+                with _thread_limit():
+                    score = work._selection_score(work._validate_input(X, reset=False))
+                scores.append(score)
+                if best is None or score > best_score:
+                    best, best_score, where = work, score, where_i
+            else:
+                best, where = work, where_i
+            if where_i is not None:  # Ctrl-C inside a run: no further initialisations
+                break
+        if n_init > 1:
+            best.init_scores_ = np.asarray(scores, dtype=np.float64)
         for key in [k for k in self.__dict__ if _is_fitted_state(k)]:
             del self.__dict__[key]
-        self.__dict__.update({k: v for k, v in work.__dict__.items() if _is_fitted_state(k)})
+        self.__dict__.update({k: v for k, v in best.__dict__.items() if _is_fitted_state(k)})
         if where is not None:
-            warnings.warn(f"{where}; the estimator keeps the networks reached so far (interrupted_=True).",
-                          RuntimeWarning, stacklevel=2)
+            if not where.endswith("finished"):
+                where += "; the estimator keeps the networks reached so far"
+            warnings.warn(f"{where} (interrupted_=True).", RuntimeWarning, stacklevel=2)
+            self.interrupted_ = True
         n_used = int(np.unique(self.labels_).size)
         if n_used < self.n_clusters:
             warnings.warn(
@@ -186,8 +212,11 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             )
         return self
 
-    def _fit_all(self, X) -> str | None:
-        """The whole fit, on an estimator without fitted attributes; returns where an interrupt stopped it."""
+    def _fit_all(self, X, random_state) -> str | None:
+        """The whole fit, on an estimator without fitted attributes, seeded by ``random_state``.
+
+        Returns where an interrupt stopped it, or ``None``.
+        """
         X = self._validate_input(X, reset=True)
         check_float32_range(X)
         self._check_n_samples(X.shape[0])
@@ -198,7 +227,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             )
         self.device_ = resolve_device(self.device)
         self.history_ = []
-        trainer = Trainer(make_fit_context(self.random_state, self.device_), self.history_, int(self.verbose))
+        trainer = Trainer(make_fit_context(random_state, self.device_), self.history_, int(self.verbose))
         Xt = torch.tensor(X, dtype=torch.float32, device=self.device_)
         where = None
         try:
@@ -268,11 +297,15 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         return self._run_inference(X)[0]
 
     def score(self, X, y=None):
-        """Label-free quality score: silhouette of ``predict(X)`` in the ``transform(X)`` embedding.
+        """Label-free quality score: modularity of ``predict(X)`` on the k-nearest-neighbour graph of ``X``.
 
-        Higher is better, in ``[-1, 1]`` (``-1`` when fewer than two clusters are used), so
-        ``GridSearchCV`` can use it without labels. See :func:`skdeepclust.metrics.silhouette_scorer`
-        for the limits of such a comparison.
+        The graph joins each row of ``X`` to its 10 nearest rows (each view scaled to unit total variance,
+        :func:`~skdeepclust.metrics.reference_space`); the score is the share of its edges inside clusters
+        minus the share expected by chance (:func:`~skdeepclust.metrics.knn_modularity`). Higher is better, at
+        most 1. It does not depend on the fitted model's own embedding, so scores of different
+        hyperparameters are comparable, and ``GridSearchCV`` can rank candidates with it without labels.
+        ``n_init`` keeps the fit that scores highest. Rows beyond 4000 are subsampled (a fixed subsample).
+        See the User Guide on choosing hyperparameters without labels, with its measured regret.
 
         Parameters
         ----------
@@ -286,9 +319,17 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         score : float
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        emb, raw = self._run_inference(X)
-        return embedding_silhouette(emb, raw)
+        with _thread_limit():
+            return self._selection_score(self._validate_input(X, reset=False))
+
+    def _selection_score(self, X: np.ndarray) -> float:
+        """:meth:`score` on validated ``X``: modularity of the predicted labels on the input's k-NN graph."""
+        labels = self._label_map_[self._run_inference(X)[1]]
+        return knn_modularity(reference_space(X, self._view_sizes()), labels)
+
+    def _view_sizes(self) -> tuple[int, ...] | None:
+        """Columns of each view of the input (``None``: one view)."""
+        return None
 
     @property
     def _n_features_out(self) -> int:
@@ -344,6 +385,23 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 )
                 state["device_"] = torch.device("cpu")
         super().__setstate__(state)
+
+
+def _init_seeds(random_state, n_init: int) -> list:
+    """The ``random_state`` of each of ``n_init`` fits.
+
+    ``random_state`` itself for one fit (so ``n_init=1`` is the plain fit); otherwise ``n_init`` integers drawn
+    from it (an ``int`` gives the same integers every time).
+    """
+    if n_init == 1:
+        return [random_state]
+    if isinstance(random_state, np.random.RandomState):
+        return [int(v) for v in random_state.randint(0, 2**31 - 1, size=n_init)]
+    if random_state is None:
+        return [None] * n_init
+    if not isinstance(random_state, Integral) or isinstance(random_state, bool):
+        raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
+    return [int(v) for v in np.random.SeedSequence(int(random_state)).generate_state(n_init) >> np.uint32(1)]
 
 
 def _is_fitted_state(key: str) -> bool:

@@ -192,6 +192,11 @@ class DistilMVC(BaseDeepClusterer):
     random_state : int, RandomState instance or None, default=None
         Seed of every random choice of the fit (weights, batches, augmentations, k-means). The global
         torch/NumPy random states are neither read nor changed.
+    n_init : int, default=1
+        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
+        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
+        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
+        hyperparameters without labels.
     verbose : int, default=0
         ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
         loss terms of the last epoch; ``0`` writes nothing.
@@ -219,6 +224,8 @@ class DistilMVC(BaseDeepClusterer):
         Width of ``transform``'s output (``n_clusters``).
     interrupted_ : bool
         Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
+    init_scores_ : ndarray of shape (n_init,)
+        The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
 
     See Also
     --------
@@ -340,6 +347,7 @@ class DistilMVC(BaseDeepClusterer):
         augment_mask: float = 0.2,
         device="auto",
         random_state=None,
+        n_init: int = 1,
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
@@ -369,9 +377,13 @@ class DistilMVC(BaseDeepClusterer):
         self.augment_mask = augment_mask
         self.device = device
         self.random_state = random_state
+        self.n_init = n_init
         self.verbose = verbose
 
     # ------------------------------------------------------------------ input
+    def _view_sizes(self) -> tuple[int, ...]:
+        return tuple(self.view_sizes_)
+
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None
         if isinstance(X, list | tuple) and any(isinstance(v, list | tuple) and np.ndim(v) == 2 for v in X):

@@ -183,6 +183,11 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         Training device.
     random_state : int, RandomState instance or None, default=None
         Seed of every random choice of the fit; global random states are untouched.
+    n_init : int, default=1
+        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
+        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
+        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
+        hyperparameters without labels.
     verbose : int, default=0
         ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
         loss terms of the last epoch; ``0`` writes nothing.
@@ -215,6 +220,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         Number of warm-up epochs used.
     interrupted_ : bool
         Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
+    init_scores_ : ndarray of shape (n_init,)
+        The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
 
     Notes
     -----
@@ -292,6 +299,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         augment=None,
         device="auto",
         random_state=None,
+        n_init: int = 1,
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
@@ -319,6 +327,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         self.augment = augment
         self.device = device
         self.random_state = random_state
+        self.n_init = n_init
         self.verbose = verbose
 
     # ------------------------------------------------------------------ training

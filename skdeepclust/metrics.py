@@ -12,7 +12,10 @@ __all__ = [
     "clustering_accuracy",
     "embedding_silhouette",
     "evaluate_clustering",
+    "knn_modularity",
+    "modularity_scorer",
     "purity_score",
+    "reference_space",
     "silhouette_scorer",
 ]
 
@@ -127,13 +130,140 @@ def embedding_silhouette(embedding, labels, *, max_samples: int = 2000, random_s
     return float(silhouette_score(embedding, labels, sample_size=sample_size, random_state=random_state))
 
 
-def silhouette_scorer(estimator, X, y=None) -> float:
-    """Label-free scorer for ``GridSearchCV``: silhouette of ``predict(X)`` in ``transform(X)``.
+def reference_space(X, view_sizes=None) -> np.ndarray:
+    """The input as a space for judging clusterings: each view scaled to unit total variance.
 
-    Works for any fitted clusterer (or ``Pipeline`` ending in one) that has ``transform`` and
-    ``predict``. ``y`` is ignored. Comparable across hyperparameters of one method that keep the
-    embedding space (learning rate, temperatures, epochs); not a fair judge across ``n_clusters``
-    on a soft-assignment embedding.
+    A space that does not depend on the fitted model, so that clusterings of different models (or
+    hyperparameters) are judged in the same geometry. With ``view_sizes`` (a multi-view
+    concatenation), every view is scaled so that its columns' variances sum to one, and each view
+    counts alike whatever its width.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data (the views side by side when ``view_sizes`` is given).
+    view_sizes : sequence of int, optional
+        Columns of each view.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        Float64 copy of ``X``, centred, each view scaled.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    sizes = [X.shape[1]] if view_sizes is None else [int(s) for s in view_sizes]
+    blocks, start = [], 0
+    for size in sizes:
+        v = X[:, start : start + size]
+        v = v - v.mean(axis=0)
+        blocks.append(v / max(np.sqrt(v.var(axis=0).sum()), 1e-12))
+        start += size
+    return np.hstack(blocks)
+
+
+def knn_modularity(X, labels, *, n_neighbors: int = 10, max_samples: int = 4000, random_state: int = 0) -> float:
+    """Modularity of ``labels`` on the k-nearest-neighbour graph of ``X``.
+
+    The graph joins every point to its ``n_neighbors`` nearest points (Euclidean), symmetrised
+    (``A = (C + C^T) / 2``). Modularity is the fraction of edge weight inside clusters minus the
+    fraction expected if edges were placed at random with the same degrees, ``sum_c e_c - a_c^2``:
+    high when clusters follow the neighbourhoods of ``X`` without being rewarded for merging them
+    (one cluster scores 0). Higher is better, at most 1.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Points, e.g. :func:`reference_space` of the input.
+    labels : array-like of shape (n_samples,)
+        Cluster ids.
+    n_neighbors : int, default=10
+        Neighbours per point.
+    max_samples : int, default=4000
+        Larger inputs are scored on a fixed random subsample of this size (the exact neighbour search is
+        quadratic).
+    random_state : int, default=0
+        Seed of that subsample.
+
+    Returns
+    -------
+    float
+        Modularity in ``[-0.5, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepclust.metrics import knn_modularity
+    >>> X = np.r_[np.zeros((5, 2)), np.ones((5, 2))] + np.arange(10)[:, None] * 1e-3
+    >>> round(knn_modularity(X, [0] * 5 + [1] * 5, n_neighbors=3), 2)
+    0.5
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.unique(np.asarray(labels).ravel(), return_inverse=True)[1]
+    if labels.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but labels has {labels.shape[0]}.")
+    if X.shape[0] > max_samples:
+        keep = np.sort(np.random.default_rng(random_state).choice(X.shape[0], max_samples, replace=False))
+        X, labels = X[keep], labels[keep]
+    n = X.shape[0]
+    k = max(1, min(int(n_neighbors), n - 1))
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)
+    rows = np.repeat(np.arange(n), k + 1)
+    cols = idx.ravel()
+    off = rows != cols  # no self-loops
+    rows, cols = rows[off], cols[off]
+    # A = (C + C^T) / 2: every directed edge carries 1/2 in each direction
+    total = rows.size  # sum of A over all (i, j) pairs
+    n_c = labels.max() + 1
+    inside = np.bincount(labels[rows][labels[rows] == labels[cols]], minlength=n_c).astype(np.float64)
+    degree = np.bincount(labels[rows], minlength=n_c) / 2.0 + np.bincount(labels[cols], minlength=n_c) / 2.0
+    return float(np.sum(inside / total - (degree / total) ** 2))
+
+
+def modularity_scorer(estimator, X, y=None) -> float:
+    """Label-free scorer for ``GridSearchCV``: modularity of ``predict(X)`` on the k-NN graph of ``X``.
+
+    The estimators' own ``score``, for any fitted clusterer with ``predict`` (or a ``Pipeline`` ending in
+    one): :func:`knn_modularity` of the predicted labels in :func:`reference_space` of ``X`` (each view
+    scaled to unit total variance when the estimator, or a pipeline's last step, has ``view_sizes_`` that
+    fit ``X``). The space does not depend on the candidate, so candidates are compared in one geometry. It
+    judges a clustering by how well it follows the neighbourhoods of the input: a method whose clusters
+    should differ from the input's neighbourhoods (e.g. invariance to lighting learned from augmentations)
+    is judged against them. ``y`` is ignored. See the User Guide for its measured regret.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted clusterer.
+    X : array-like of shape (n_samples, n_features)
+        Data to score.
+    y : None
+        Ignored.
+
+    Returns
+    -------
+    float
+        Modularity, at most 1; higher is better.
+    """
+    labels = estimator.predict(X)
+    final = estimator[-1] if hasattr(estimator, "steps") else estimator
+    sizes = getattr(final, "view_sizes_", None)
+    if isinstance(X, list | tuple):  # a list of views
+        views = [np.asarray(v, dtype=np.float64) for v in X]
+        sizes, X = [v.shape[1] for v in views], np.hstack(views)
+    elif sizes is not None and sum(sizes) != np.shape(X)[1]:
+        sizes = None  # a pipeline changed the columns: one view
+    return knn_modularity(reference_space(X, sizes), labels)
+
+
+def silhouette_scorer(estimator, X, y=None) -> float:
+    """Label-free scorer: silhouette of ``predict(X)`` in the estimator's own ``transform(X)``.
+
+    Each candidate is judged in its own embedding, so scores of different hyperparameters are not
+    comparable in general, and this criterion picks poorly (see the User Guide on choosing
+    hyperparameters without labels); prefer :func:`modularity_scorer`. Works for any fitted clusterer
+    (or ``Pipeline`` ending in one) that has ``transform`` and ``predict``. ``y`` is ignored.
 
     Parameters
     ----------

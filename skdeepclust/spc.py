@@ -200,6 +200,11 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         Training device.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data orders, noise, embeddings and clusterers.
+    n_init : int, default=1
+        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
+        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
+        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
+        hyperparameters without labels.
     verbose : int, default=0
         ``>= 1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
         loss terms of the last epoch, and prints one line per round; ``0`` writes nothing.
@@ -226,6 +231,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         Device used for training.
     interrupted_ : bool
         Whether training was interrupted.
+    init_scores_ : ndarray of shape (n_init,)
+        The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
     n_features_in_ : int
         Number of features seen during ``fit``.
 
@@ -302,6 +309,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         n_jobs: int | None = None,
         device: str | torch.device = "auto",
         random_state=None,
+        n_init: int = 1,
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
@@ -325,6 +333,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         self.n_jobs = n_jobs
         self.device = device
         self.random_state = random_state
+        self.n_init = n_init
         self.verbose = verbose
 
     # ------------------------------------------------------------------ networks

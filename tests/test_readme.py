@@ -142,14 +142,14 @@ def short_schedules(monkeypatch):
     fits = []
     original = BaseDeepClusterer._fit_all
 
-    def fit_all(self, X):  # ``self`` is the working copy made by ``fit``: the caller's parameters stay as set
+    def fit_all(self, X, random_state):  # ``self``: the working copy made by ``fit``; the caller's parameters stay
         caps = SHORT_CAPS[type(self)]  # an estimator without caps here fails the test: add its caps
         before = {name: getattr(self, name) for name in caps}
         for name, cap in caps.items():
             if before[name] == "auto" or (before[name] is not None and before[name] > cap):  # "auto": a rule
                 setattr(self, name, cap)
         fits.append((type(self), before, {name: getattr(self, name) for name in caps}))
-        return original(self, X)
+        return original(self, X, random_state)
 
     monkeypatch.setattr(BaseDeepClusterer, "_fit_all", fit_all)
     return fits
