@@ -60,7 +60,8 @@ CACHE = HERE / "_cache" / "model_selection"
 REPORT = HERE / "results" / "studies" / "model_selection.md"
 
 SEEDS = (0, 1)
-#: rows of the subsets (a fixed random subset; the smaller sets are used whole)
+#: rows of the subsets (a fixed random subset; the smaller sets are used whole); MNIST-2k-14 is such a subset of the
+#: MNIST test set, its images averaged over 2x2 pixel blocks (14x14)
 SUBSET = 2000
 
 #: optimizer steps (or stage steps) of every candidate in the study: shorter than the defaults' schedules
@@ -83,7 +84,7 @@ GRIDS = {
 
 DATASETS = {
     "DistilMVC": ["HW", "BDGP", "digits-views"],
-    **{m: ["digits", "USPS-2k", "MNIST-2k"] for m in ("SeCu", "MTDC", "HaDis", "SPC")},
+    **{m: ["digits", "USPS-2k", "MNIST-2k-14"] for m in ("SeCu", "MTDC", "HaDis", "SPC")},
 }
 
 CRITERIA = ["score", "silhouette_input", "modularity_input", "loss", "stability", "consensus", "rank_aggregation"]
@@ -102,11 +103,14 @@ def load(dataset: str):
         ds = load_views(dataset)
         X, sizes = stack_views(ds.views)
         return X.astype(np.float32), np.asarray(ds.y), None, sizes
-    name = {"USPS-2k": "USPS", "MNIST-2k": "MNIST-10k"}.get(dataset, dataset)
+    name = {"USPS-2k": "USPS", "MNIST-2k-14": "MNIST-10k"}.get(dataset, dataset)
     X, y, shape = LOADERS[name]()
     if dataset != name:
         keep = np.sort(np.random.default_rng(0).permutation(X.shape[0])[:SUBSET])
         X, y = X[keep], y[keep]
+    if dataset == "MNIST-2k-14":  # 2x2 average pooling: 14x14 images, the cost of USPS's 16x16
+        X = X.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196).astype(np.float32)
+        shape = (1, 14, 14)
     return X, y, shape, None
 
 
@@ -251,6 +255,60 @@ def run(methods, datasets, jobs: int) -> None:
                   flush=True)
 
 
+# ---------------------------------------------------------------------------------------------------- n_init
+NINIT = RESULTS / "n_init.jsonl"
+#: restarts of the ``n_init`` comparison, each with 1/NINIT_K of the default schedule's steps
+NINIT_K = 3
+
+
+def fit_short(method: str, seed: int, init: int) -> dict:
+    """One of ``n_init=3``'s fits on the whole of USPS: the ``init``-th seed drawn from ``seed``, a third of the
+    default schedule. ``fit(n_init=3)`` makes exactly these fits and keeps the one with the highest ``score``."""
+    import warnings
+
+    import torch
+
+    torch.set_num_threads(1)
+    import skdeepclust
+    from skdeepclust.base import _init_seeds
+    from skdeepclust.metrics import evaluate_clustering
+    from skdeepclust.training import epochs_for_steps
+
+    X, y, shape, _ = load("USPS")
+    module = getattr(skdeepclust, method.lower())
+    est = getattr(skdeepclust, method)()
+    steps = -(-module.DEFAULT_STEPS // NINIT_K)
+    min_epochs = est.warmup_epochs + 2 if method == "SeCu" else 1
+    epochs = epochs_for_steps(steps, X.shape[0], est.batch_size, drop_last=method != "SeCu", min_epochs=min_epochs)
+    params = {"n_clusters": 10, "device": "cpu", "image_shape": shape, "max_epochs": epochs,
+              "random_state": _init_seeds(seed, NINIT_K)[init]}
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = getattr(skdeepclust, method)(**params).fit(X)
+    sec = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    score = est.score(X)
+    return {"method": method, "seed": seed, "init": init, "max_epochs": epochs, **evaluate_clustering(y, est.labels_),
+            "score": score, "sec": sec, "score_sec": time.perf_counter() - t1}
+
+
+def _ninit_job(args):
+    return fit_short(*args)
+
+
+def run_ninit(jobs: int) -> None:
+    done = set()
+    if NINIT.exists():
+        done = {(r["method"], r["seed"], r["init"]) for r in map(json.loads, NINIT.read_text().splitlines())}
+    todo = [(m, s, i) for m in ("SeCu", "MTDC") for s in (0, 1, 2) for i in range(NINIT_K) if (m, s, i) not in done]
+    with ProcessPoolExecutor(jobs) as pool:
+        for rec in pool.map(_ninit_job, todo):
+            with NINIT.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(rec, flush=True)
+
+
 # ---------------------------------------------------------------------------------------------------- report
 def _ari(a, b) -> float:
     from sklearn.metrics import adjusted_rand_score
@@ -325,8 +383,9 @@ def cell_table(cell: list[dict], ranks: dict) -> dict:
 
 
 def report() -> str:
-    runs = [r for r in cached() if "error" not in r]
-    failed = [r for r in cached() if "error" in r]
+    studied = {(m, d) for m, ds in DATASETS.items() for d in ds}
+    runs = [r for r in cached() if "error" not in r and (r["method"], r["dataset"]) in studied]
+    failed = [r for r in cached() if "error" in r and (r["method"], r["dataset"]) in studied]
     ranks = json.loads(RANKS.read_text()) if RANKS.exists() else {}
     lines = ["# Choosing hyperparameters without labels: regret of label-free criteria", ""]
     cells = {}
@@ -383,10 +442,41 @@ def report() -> str:
             vals = [np.mean([r[c] for r in rs]) for c in crit]
             lines.append(f"| {_slug(json.loads(s))}{tag} | {accs} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
         lines.append("")
+    plot(results)
     if failed:
         lines += ["## Failed fits", ""] + [f"- {r['method']} {r['dataset']} {r['setting']} seed {r['seed']}: "
                                            f"{r['error']}" for r in failed]
     return "\n".join(lines) + "\n"
+
+
+PLOT = HERE.parent / "doc" / "_static" / "model_selection_regret.png"
+
+
+def plot(results: dict) -> None:
+    """Regret of each criterion in every cell (dots) and its mean (bar), beside keeping the defaults."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["keep the defaults"] + [c for c in CRITERIA if any(c in r["regret"] for r in results.values())]
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    methods = sorted({m for m, _ in results})
+    colours = dict(zip(methods, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for i, c in enumerate(names):
+        vals = [(m, r["default_regret"] if c == names[0] else r["regret"].get(c, np.nan)) for (m, _), r in
+                results.items()]
+        ax.bar(i, np.nanmean([v for _, v in vals]), color="0.85", width=0.7)
+        jitter = np.linspace(-0.25, 0.25, len(vals))
+        for j, (m, v) in enumerate(vals):
+            ax.plot(i + jitter[j], v, "o", ms=3.5, color=colours[m], label=m if i == 0 else None)
+    ax.axhline(0.03, color="0.4", lw=0.8, ls="--")
+    ax.set_xticks(range(len(names)), [n.replace("_", " ") for n in names], rotation=25, ha="right")
+    ax.set_ylabel("regret (ACC)")
+    ax.set_title("Best ACC in the grid minus ACC of the picked setting (bar: mean over cells)")
+    ax.legend(fontsize=7, ncol=3, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
 
 
 def main() -> None:
@@ -397,9 +487,13 @@ def main() -> None:
     r.add_argument("--datasets", nargs="+", default=None)
     r.add_argument("--jobs", type=int, default=1)
     sub.add_parser("report")
+    ni = sub.add_parser("ninit")
+    ni.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
     if args.cmd == "run":
         run(args.methods, args.datasets, args.jobs)
+    elif args.cmd == "ninit":
+        run_ninit(args.jobs)
     else:
         text = report()
         REPORT.write_text(text)
