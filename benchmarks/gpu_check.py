@@ -181,6 +181,7 @@ def check(args) -> dict:
     data = load_data(args.quick, args.rows, args.data)
     runs, failures = [], []
     on_cuda = device.startswith("cuda")
+    user_autocast = os.environ.get(AUTOCAST_ENV)
     if on_cuda:
         warm_up(device)
     with tempfile.TemporaryDirectory() as tmp:
@@ -233,7 +234,10 @@ def check(args) -> dict:
                 row["seconds"] = time.perf_counter() - t0
                 runs.append(row)
                 print(f"{key}: fit {row['fit_s']:.1f} s, ACC {row['acc']:.3f}", file=sys.stderr, flush=True)
-        os.environ.pop(AUTOCAST_ENV, None)
+        if user_autocast is None:
+            os.environ.pop(AUTOCAST_ENV, None)
+        else:
+            os.environ[AUTOCAST_ENV] = user_autocast
         done = [r["key"] for r in runs if "error" not in r]
         if done:
             try:
