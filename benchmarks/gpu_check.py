@@ -20,7 +20,7 @@ predict samples/s is rows / seconds of one ``predict`` call. The same definition
 Prints a markdown table and writes every number to ``--out`` (JSON). Exits with 2 when CUDA is asked for and not
 available, 1 when a check fails, 0 otherwise. Usage::
 
-    python benchmarks/gpu_check.py --out gpu_check.json            # on a machine with a GPU; about 2-4 minutes
+    python benchmarks/gpu_check.py --out gpu_check.json            # on a machine with a GPU; meant for < 5 minutes
     python benchmarks/gpu_check.py --quick --device cpu            # the script's own smoke test, seconds
 """
 
