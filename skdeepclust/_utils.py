@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
@@ -12,6 +13,30 @@ import torch
 from torch import nn
 
 __all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device"]
+
+#: environment variable: ``0`` turns off the bfloat16 autocast of training on CUDA, ``1`` (or unset) keeps it on
+AUTOCAST_ENV = "SKDEEPCLUST_AUTOCAST"
+
+
+def autocast_from_env() -> bool:
+    """Whether ``SKDEEPCLUST_AUTOCAST`` allows bfloat16 autocast on CUDA (unset or empty: yes).
+
+    Returns
+    -------
+    bool
+        ``False`` for ``0``, ``True`` for ``1``, unset or empty.
+
+    Raises
+    ------
+    ValueError
+        If the variable holds anything else.
+    """
+    value = os.environ.get(AUTOCAST_ENV, "").strip()
+    if value in ("", "1"):
+        return True
+    if value == "0":
+        return False
+    raise ValueError(f"{AUTOCAST_ENV}={value!r} must be 0 (no autocast) or 1 (bfloat16 autocast on CUDA).")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -100,7 +125,7 @@ class FitContext:
         return contextlib.nullcontext()
 
 
-def make_fit_context(random_state, device: torch.device, amp: bool = True) -> FitContext:
+def make_fit_context(random_state, device: torch.device, amp: bool | None = None) -> FitContext:
     """Create the per-fit generators from ``random_state``.
 
     Parameters
@@ -111,13 +136,16 @@ def make_fit_context(random_state, device: torch.device, amp: bool = True) -> Fi
         instance is consumed (one integer is drawn).
     device : torch.device
         The resolved training device.
-    amp : bool, default=True
-        Allow mixed precision on CUDA.
+    amp : bool or None, default=None
+        Allow mixed precision (bfloat16 autocast) on CUDA; ``None`` reads ``SKDEEPCLUST_AUTOCAST``
+        (:func:`autocast_from_env`: on unless it is ``0``).
 
     Returns
     -------
     FitContext
     """
+    if amp is None:
+        amp = autocast_from_env()
     if random_state is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     elif isinstance(random_state, np.random.RandomState):
