@@ -45,7 +45,7 @@ rank = dist.get_rank() if parallel else 0
 # %%
 # Fit: the same call, with the same data, in every process
 # --------------------------------------------------------
-# ``batch_size`` is the global batch: with 2 processes each forwards 128 of its 256 rows. The
+# ``batch_size`` is the global batch: with 2 processes each forwards 128 of the 256 rows of every batch. The
 # ``random_state`` of rank 0 is used by all processes.
 X, y = load_digits(return_X_y=True)
 X = (X / 16.0).astype(np.float32)
@@ -54,7 +54,7 @@ model.fit(X)
 
 # %%
 # Every process holds the fitted model; one of them reports and saves it
-# ---------------------------------------------------------------------
+# ----------------------------------------------------------------------
 if rank == 0:
     print(f"ARI on the digits: {adjusted_rand_score(y, model.labels_):.3f}")
     with open("secu_digits.pkl", "wb") as f:
