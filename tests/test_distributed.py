@@ -3,7 +3,8 @@
 The two processes are spawned once per module (a few seconds of start-up); each fits every case of
 ``_CASES`` and saves ``transform``/``labels_``, which are compared with one-process fits here. The
 cases use tiny networks and a few optimizer steps, with batch sizes that do not split evenly (so the
-shards have unequal lengths) and batch normalisation in the networks.
+shards have unequal lengths) and batch normalisation in the networks (1-d, and 2-d in the conv
+backbone of ``secu_images``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def _views(n=61, seed=1):
             (rng.normal(size=(n, 4)) - 3 * y[:, None]).astype(np.float32)]
 
 
+def _images(n=61, seed=2):
+    return np.random.default_rng(seed).uniform(0, 1, (n, 36)).astype(np.float32)
+
+
 def _secu(**kw):
     params = dict(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8, max_epochs=10,
                   warmup_epochs=2, batch_size=20, device="cpu", random_state=0)
@@ -73,6 +78,8 @@ def _mtdc(**kw):
 #: name -> (estimator factory, data factory); every case is fitted in both processes and here
 _CASES = {
     "secu": (_secu, _blobs),
+    "secu_images": (lambda **kw: _secu(**{"image_shape": (1, 6, 6), "hidden_dims": (4, 8), "max_epochs": 4, **kw}),
+                    _images),
     "secu_entropy": (lambda **kw: _secu(constraint="entropy", random_state=None, **kw), _blobs),
     "distilmvc": (_distilmvc, _views),
     "distilmvc_single_view": (lambda **kw: _distilmvc(pseudo_labels="kmeans", kmeans_n_init=2, **kw), _blobs),
@@ -81,7 +88,7 @@ _CASES = {
 #: bound on max |transform(1 process) - transform(2 processes)|. MTDC's is looser: its Linear layers before batch
 #: norm have biases whose gradient is 0 in exact arithmetic, rounding noise (~1e-8) in practice, and Adam's first
 #: steps turn that noise into steps of about +-lr, whichever its sign (SGD and layers without batch norm keep ~1e-7)
-_TOLERANCE = {"secu": 1e-4, "distilmvc": 1e-4, "distilmvc_single_view": 1e-4, "mtdc": 1e-2}
+_TOLERANCE = {"secu": 1e-4, "secu_images": 1e-4, "distilmvc": 1e-4, "distilmvc_single_view": 1e-4, "mtdc": 1e-2}
 #: fitted in the processes only: SeCu without the global batch-norm statistics (a wrong setup must differ)
 _NO_SYNC_BN = "secu_local_batchnorm"
 
@@ -141,7 +148,7 @@ def _single(name, **kw):
 
 
 # ---------------------------------------------------------------------------------------------- tests
-@pytest.mark.parametrize("name", ["secu", "distilmvc", "distilmvc_single_view", "mtdc"])
+@pytest.mark.parametrize("name", ["secu", "secu_images", "distilmvc", "distilmvc_single_view", "mtdc"])
 def test_two_processes_give_the_one_process_model(name, two_processes):
     results, _, seconds = two_processes
     emb, labels, one_seconds = _single(name)
