@@ -10,6 +10,7 @@ backbone of ``secu_images``).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import sys
 import tempfile
@@ -30,6 +31,8 @@ from skdeepclust.distributed import BatchShard, is_distributed
 from skdeepclust.training import Trainer
 
 WORLD = 2
+#: seconds after which the spawned processes count as hung (a normal run takes well under a minute)
+_DEADLINE = 600
 #: the tiny fits may use fewer clusters than asked for; that is not what is tested here
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -97,7 +100,8 @@ _NO_SYNC_BN = "secu_local_batchnorm"
 def _worker(rank: int, world: int, init_file: str, out: str) -> None:
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=_DEADLINE))
     try:
         for name, (make, data) in _CASES.items():
             X = data()
@@ -131,7 +135,12 @@ def two_processes():
     """Fit every case in two spawned gloo processes; the directory of their results and the seconds taken."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        torch.multiprocessing.spawn(_worker, args=(WORLD, f"{tmp}/init", tmp), nprocs=WORLD, join=True)
+        procs = torch.multiprocessing.spawn(_worker, args=(WORLD, f"{tmp}/init", tmp), nprocs=WORLD, join=False)
+        while not procs.join(timeout=max(1.0, t0 + _DEADLINE - time.perf_counter())):
+            if time.perf_counter() > t0 + _DEADLINE:  # a hang must fail the test, not the CI job
+                for p in procs.processes:
+                    p.kill()
+                pytest.fail(f"the {WORLD} processes did not finish within {_DEADLINE} s")
         seconds = time.perf_counter() - t0
         out = Path(tmp)
         results = {p.stem: np.load(p) for p in out.glob("*.npy")}
