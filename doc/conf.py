@@ -105,6 +105,7 @@ API_MODULES = [
     "skdeepclust.losses",
     "skdeepclust.nn",
     "skdeepclust.training",
+    "skdeepclust.distributed",
     "skdeepclust.secu",
     "skdeepclust.spc",
 ]

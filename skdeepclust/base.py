@@ -33,6 +33,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from . import distributed
 from ._utils import make_fit_context, resolve_device
 from ._validation import IntInterval, all_rows_identical, check_float32_range
 from .metrics import knn_modularity, reference_space
@@ -113,6 +114,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         "verbose": ["verbose"],
     }
 
+    #: whether ``_fit_torch`` trains data-parallel in a process group (its steps forward ``state.local`` rows and
+    #: compute their losses on ``state.gather``-ed outputs; see :mod:`skdeepclust.distributed`)
+    _data_parallel = False
+
     # ------------------------------------------------------------------ hooks for subclasses
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -153,6 +158,12 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         With the environment variable ``SKDEEPCLUST_NUM_THREADS`` set to a positive integer, the fit (and
         ``predict``, ``transform``, ``score``) runs with that many torch and BLAS/OpenMP threads and restores
         the caller's settings afterwards; unset, the threads are left as they are.
+
+        Inside an initialised ``torch.distributed`` process group of more than one process (e.g. a
+        script started by ``torchrun``), every process calls ``fit`` with the same ``X`` and estimators
+        that support it train data-parallel: each process forwards its share of every global batch, and
+        every process ends with the same fitted model (see :mod:`skdeepclust.distributed` and the User
+        Guide). The others raise a ``RuntimeError`` there.
 
         Parameters
         ----------
@@ -217,9 +228,20 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
 
         Returns where an interrupt stopped it, or ``None``.
         """
+        parallel = distributed.is_distributed()
+        if parallel and not self._data_parallel:
+            supported = ", ".join(c.__name__ for c in _data_parallel_estimators())
+            raise RuntimeError(
+                f"{type(self).__name__} cannot train data-parallel: fit was called in a torch.distributed process "
+                f"group of {torch.distributed.get_world_size()} processes. Estimators that can: {supported}. To fit "
+                "this one independently in each process, call fit before init_process_group or after "
+                "destroy_process_group."
+            )
         X = self._validate_input(X, reset=True)
         check_float32_range(X)
         self._check_n_samples(X.shape[0])
+        if parallel:
+            distributed.check_same_data(X)
         if self.n_clusters > 1 and X.shape[0] > 1 and all_rows_identical(X):
             raise ValueError(
                 f"All {X.shape[0]} rows of X are identical: there is nothing to split into "
@@ -227,7 +249,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             )
         self.device_ = resolve_device(self.device)
         self.history_ = []
-        trainer = Trainer(make_fit_context(random_state, self.device_), self.history_, int(self.verbose))
+        random_state = distributed.shared_random_state(random_state) if parallel else random_state
+        verbose = int(self.verbose) if not parallel or torch.distributed.get_rank() == 0 else 0
+        trainer = Trainer(make_fit_context(random_state, self.device_), self.history_, verbose, data_parallel=parallel)
         Xt = torch.tensor(X, dtype=torch.float32, device=self.device_)
         where = None
         try:
@@ -402,6 +426,17 @@ def _init_seeds(random_state, n_init: int) -> list:
     if not isinstance(random_state, Integral) or isinstance(random_state, bool):
         raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
     return [int(v) for v in np.random.SeedSequence(int(random_state)).generate_state(n_init) >> np.uint32(1)]
+
+
+def _data_parallel_estimators() -> list[type]:
+    """The estimator classes that train data-parallel, by name."""
+    found, todo = [], list(BaseDeepClusterer.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls._data_parallel and not cls.__name__.startswith("_"):
+            found.append(cls)
+    return sorted(set(found), key=lambda c: c.__name__)
 
 
 def _is_fitted_state(key: str) -> bool:

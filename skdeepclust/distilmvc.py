@@ -275,6 +275,11 @@ class DistilMVC(BaseDeepClusterer):
       ``augment_noise`` and masking ``augment_mask``) of every batch; the autoencoders are denoising
       (they reconstruct the clean input); at inference both views see the clean input.
 
+    **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
+    started by ``torchrun``), each process forwards its share of every batch while the losses, the EMA
+    teacher, the pseudo-labels, the batch-norm statistics and updates stay those of the global batch:
+    every process ends with the model one process would train (see the User Guide).
+
     Examples
     --------
     >>> import numpy as np
@@ -316,6 +321,8 @@ class DistilMVC(BaseDeepClusterer):
         "augment_noise": [Interval(Real, 0, None, closed="left")],
         "augment_mask": [Interval(Real, 0, 1, closed="left")],
     }
+
+    _data_parallel = True  # see skdeepclust.distributed
 
     def __init__(
         self,
@@ -464,9 +471,12 @@ class DistilMVC(BaseDeepClusterer):
             paired_inputs = inputs
 
         # stage 1: per-view autoencoders
+        # every step draws its inputs for the whole batch, forwards this process's rows (state.local) and computes
+        # the loss on the whole batch's outputs (state.gather): see skdeepclust.distributed
         def pretrain_step(idx, state):
             xin, target = inputs(idx)
-            rec = sum(F.mse_loss(net.autoencoders[v](xin[v])[1].float(), target[v]) for v in range(V))
+            rec = sum(F.mse_loss(state.gather(net.autoencoders[v](state.local(xin[v]))[1]).float(), target[v])
+                      for v in range(V))
             return {"rec": rec}
 
         # stage 2: cross-view instance contrast (teacher), cluster contrast (student), mutual information
@@ -474,11 +484,11 @@ class DistilMVC(BaseDeepClusterer):
             xin, target = paired_inputs(idx)
             zs, recs, ts, ys = [], [], [], []
             for v in range(V):
-                z, xhat = net.autoencoders[v](xin[v])
-                zs.append(z)
-                recs.append(F.mse_loss(xhat.float(), target[v]))
-                ts.append(net.teacher(z))
-                ys.append(torch.softmax(net.logits(z).float(), dim=1))
+                z, xhat = net.autoencoders[v](state.local(xin[v]))
+                zs.append(state.gather(z))
+                recs.append(F.mse_loss(state.gather(xhat).float(), target[v]))
+                ts.append(state.gather(net.teacher(z)))
+                ys.append(torch.softmax(state.gather(net.logits(z)).float(), dim=1))
             ins = sum(nt_xent(ts[v], ts[w], self.temperature_instance) for v, w in pairs)
             clu = sum(cluster_contrastive_loss(ys[v], ys[w], self.temperature_cluster) for v, w in pairs)
             mi = sum(cross_view_mutual_information(zs[v], zs[w], self.mi_entropy_lambda) for v, w in pairs)
@@ -521,7 +531,7 @@ class DistilMVC(BaseDeepClusterer):
         shared = self.pseudo_labels == "spectral"
 
         def distill_step(idx, state):
-            logits = [net.logits(net.encode(v, views[v][idx])).float() for v in range(V)]
+            logits = [state.gather(net.logits(net.encode(v, state.local(views[v][idx])))).float() for v in range(V)]
             if shared:  # the consensus, aligned once to the views' averaged prediction: the same ids for every view
                 mean_pred = torch.stack([torch.softmax(lg, 1) for lg in logits]).mean(0).argmax(1)
                 targets = [align_labels(pseudo[0][idx], mean_pred, K)] * V

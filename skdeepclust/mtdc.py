@@ -169,6 +169,11 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     COIL-20 the full objective from the start ends below CC itself (0.666 against 0.808), while each
     term alone does not (0.816 without HCR, 0.862 without PCL).
 
+    **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
+    started by ``torchrun``), each process forwards its share of every batch while the losses, the
+    pseudo-labels, the batch-norm statistics and updates stay those of the global batch: every process
+    ends with the model one process would train (see the User Guide).
+
     Examples
     --------
     >>> import numpy as np
@@ -198,6 +203,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     }
 
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
+
+    _data_parallel = True  # see skdeepclust.distributed
 
     def __init__(
         self,
@@ -279,8 +286,10 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
                 with torch.no_grad():
                     c0 = net(x)[1]
                 net.train()
-            za, ca = net(augment(x, ctx.device_generator))
-            zb, cb = net(augment(x, ctx.device_generator))
+            # views drawn for the whole batch; each process forwards its rows, the outputs of the whole batch are
+            # gathered (see skdeepclust.distributed)
+            za, ca = (state.gather(t) for t in net(state.local(augment(x, ctx.device_generator))))
+            zb, cb = (state.gather(t) for t in net(state.local(augment(x, ctx.device_generator))))
             terms = {
                 "instance": nt_xent(za, zb, self.temperature_instance),
                 "cluster": cluster_contrastive_loss(ca, cb, self.temperature_cluster),

@@ -301,6 +301,12 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     re-implementations of the two symmetric views (no blur or solarize); evaluation follows SCAN's
     pipeline as the spec recommends (argmax over the main head's centres on clean inputs).
 
+    **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
+    started by ``torchrun``), each process forwards its share of every batch while the losses, the
+    assignments with their size or entropy constraint, the centres, the batch-norm statistics and
+    updates stay those of the global batch: every process ends with the model one process would train
+    (see the User Guide).
+
     Examples
     --------
     >>> import numpy as np
@@ -331,6 +337,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         "center_lr": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
     }
+
+    _data_parallel = True  # see skdeepclust.distributed
 
     def __init__(
         self,
@@ -435,8 +443,10 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
 
         def step(idx, state):
             first_epoch = state.epoch == 0
-            f1 = net.embed(augment(X[idx], ctx.device_generator))
-            f2 = net.embed(augment(X[idx], ctx.device_generator))
+            # both views drawn for the whole batch (the same random stream in every process); each process
+            # forwards its rows and the features of the whole batch are gathered (see skdeepclust.distributed)
+            x1, x2 = augment(X[idx], ctx.device_generator), augment(X[idx], ctx.device_generator)
+            f1, f2 = state.gather(net.embed(state.local(x1))), state.gather(net.embed(state.local(x2)))
             loss_x, loss_c = 0.0, 0.0
             for h in range(H):
                 w = net.head(h)

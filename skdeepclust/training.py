@@ -11,6 +11,7 @@ learning-rate schedules, pseudo-label refreshes), which receive the same state, 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import distributed
 from ._utils import FitContext
 
 __all__ = [
@@ -70,6 +72,9 @@ class LoopState:
         Optimizer steps of the whole stage.
     global_step : int
         Optimizer steps done in the fit so far, over all stages.
+    shard : BatchShard or None
+        In data-parallel training (see :mod:`skdeepclust.distributed`), how the batch being computed
+        is split over the processes; ``None`` in a single process.
     """
 
     stage: str
@@ -80,11 +85,43 @@ class LoopState:
     step: int = 0
     n_steps: int = 0
     global_step: int = 0
+    shard: distributed.BatchShard | None = None
 
     @property
     def progress(self) -> float:
         """Fraction of the stage's optimizer steps done, in ``[0, 1]``."""
         return self.step / self.n_steps if self.n_steps else 1.0
+
+    def local(self, x: torch.Tensor) -> torch.Tensor:
+        """The rows of a global-batch tensor that this process forwards (all of them in a single process).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch_rows, ...)
+            One row per sample of the batch being computed.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        return x if self.shard is None else self.shard.local(x)
+
+    def gather(self, y: torch.Tensor) -> torch.Tensor:
+        """The whole batch's rows of an output computed on :meth:`local` rows (differentiable).
+
+        A ``step`` that forwards ``state.local(x)`` and computes its loss on ``state.gather(output)``
+        computes the loss of the global batch in every process. In a single process, ``y`` itself.
+
+        Parameters
+        ----------
+        y : torch.Tensor of shape (local_rows, ...)
+            Output rows of this process.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch_rows, ...)
+        """
+        return y if self.shard is None else self.shard.gather(y)
 
 
 class Callback:
@@ -310,6 +347,13 @@ class Trainer:
     verbose : int, default=0
         ``>= 1`` shows a tqdm progress bar per stage: epochs done and the loss terms of the last epoch,
         on stderr (a widget in a Jupyter notebook). ``0`` writes nothing.
+    data_parallel : bool, default=False
+        Train data-parallel over the processes of the initialised default process group (see
+        :mod:`skdeepclust.distributed`): every process runs the same loop on the same global batches;
+        :attr:`LoopState.shard` tells ``step`` which rows to forward, the modules start each stage from
+        rank 0's weights, batch normalisation uses the global batch's statistics, and gradients are
+        averaged over the processes before every optimizer step. ``step`` must compute the loss of
+        the global batch (:meth:`LoopState.gather`).
 
     Attributes
     ----------
@@ -319,10 +363,13 @@ class Trainer:
         Optimizer steps done so far, over all stages.
     """
 
-    def __init__(self, ctx: FitContext, history: list[dict], verbose: int = 0):
+    def __init__(self, ctx: FitContext, history: list[dict], verbose: int = 0, data_parallel: bool = False):
         self.ctx, self.history, self.verbose = ctx, history, verbose
         self.stopped_in: str | None = None
         self.global_step = 0
+        if data_parallel and not distributed.is_distributed():
+            raise RuntimeError("data_parallel=True needs an initialised process group of more than one process.")
+        self.data_parallel = data_parallel
 
     @property
     def stopped(self) -> bool:
@@ -386,7 +433,15 @@ class Trainer:
                           global_step=self.global_step)
         for m in modules:
             m.train()
+        parallel = self.data_parallel
+        if parallel:
+            distributed.broadcast_modules(modules)
+            rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+            params = [p for group in optimizer.param_groups for p in group["params"]]
         bar = _progress_bar(stage, n_epochs, self.verbose >= 1)
+        sync_bn = contextlib.ExitStack()  # batch norm over the global batch, for the stage only
+        if parallel:
+            sync_bn.enter_context(distributed.synchronized_batch_norm(modules))
         try:
             for epoch in range(n_epochs):
                 t0 = time.perf_counter()
@@ -399,6 +454,8 @@ class Trainer:
                 batches = epoch_batches(n_samples, batch_size, drop_last, shuffle, ctx)
                 for b, idx in enumerate(batches):
                     state.batch = b
+                    if parallel:
+                        state.shard = distributed.BatchShard(idx.shape[0], rank, world)
                     optimizer.zero_grad(set_to_none=True)
                     with ctx.autocast():
                         terms = step(idx, state)
@@ -413,6 +470,8 @@ class Trainer:
                             "Try a lower learning rate or scaling the input features."
                         )
                     loss.backward()
+                    if parallel:
+                        distributed.average_gradients(params)
                     optimizer.step()
                     state.step += 1
                     state.global_step += 1
@@ -434,6 +493,8 @@ class Trainer:
         except KeyboardInterrupt:
             self.stopped_in = stage
         finally:
+            state.shard = None
+            sync_bn.close()
             bar.close()  # also on errors: the bar stays where training stopped, and the terminal line ends
 
 
