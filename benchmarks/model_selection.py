@@ -68,9 +68,9 @@ SUBSET = 2000
 STUDY_SCALE = {
     "SeCu": {"steps": 1200},
     "MTDC": {"steps": 1000},
-    "HaDis": {"steps": 1000},
-    "DistilMVC": {"stage_steps": 250},
-    "SPC": {"n_members": 5, "max_rounds": 3, "n_jobs": 1},
+    "HaDis": {"steps": 800},
+    "DistilMVC": {"stage_steps": 200},
+    "SPC": {"n_members": 5, "max_rounds": 2, "n_jobs": 1},
 }
 
 #: the grids: two parameters, the default value of each among its values

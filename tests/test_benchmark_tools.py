@@ -97,3 +97,41 @@ def test_report_lists_every_metric_per_row(run_all):
     assert text.startswith("ACC, mean ± std")
     assert "| USPS | SeCu | 0.8500 ± 0.0500 | 0.8500 ± 0.0500 | 0.8500 ± 0.0500 | 1.0 | 100 | 0,1 |" in text
     assert "SPC rounds" not in text
+
+
+@pytest.fixture(scope="module")
+def model_selection():
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location("model_selection", BENCH / "model_selection.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_model_selection_regret(model_selection):
+    """Regret = best mean ACC - mean ACC of the setting a criterion picks; stability needs both seeds."""
+    import numpy as np
+
+    ms = model_selection
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(3), 20)
+    cell = []
+    for i, acc in enumerate([0.9, 0.7, 0.5]):
+        for seed in (0, 1):
+            noisy = np.where(rng.random(60) < (1 - acc), rng.integers(0, 3, 60), truth)
+            cell.append({"method": "SeCu", "dataset": "d", "setting": {"lr": [0.1, 0.2, 0.4][i]}, "seed": seed,
+                         "default": i == 1, "acc": acc + 0.01 * seed, "labels": ms._pack(noisy),
+                         "score": acc, "silhouette_input": -acc, "modularity_input": acc, "loss": acc})
+    res = ms.cell_table(cell, {})
+    assert res["best"] == pytest.approx(0.905)
+    assert res["default_regret"] == pytest.approx(0.2)
+    assert res["regret"]["modularity_input"] == pytest.approx(0.0)  # follows ACC
+    assert res["regret"]["silhouette_input"] == pytest.approx(0.4)  # anti-correlated: picks the worst
+    assert res["regret"]["loss"] == pytest.approx(0.4)  # lower is better, so it picks the worst here
+    assert res["spearman"]["modularity_input"] == pytest.approx(1.0)
+    assert res["per_fit_regret"]["silhouette_input"] == pytest.approx(0.4)
+    assert "stability" in res["regret"] and "stability" not in res["per_fit_regret"]
+    np.testing.assert_array_equal(ms.unpack(ms._pack(truth)), truth)
