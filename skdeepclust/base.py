@@ -108,9 +108,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
+        "inference_dtype": [StrOptions({"auto", "float32", "float64"})],
         "random_state": ["random_state"],
         "n_init": [IntInterval(1, None, closed="left")],
-        "inference_dtype": [StrOptions({"auto", "float32", "float64"})],
         "verbose": ["verbose"],
     }
 

@@ -127,9 +127,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     inference_dtype : {"auto", "float32", "float64"}, default="auto"
         Precision of ``predict``, ``transform`` and ``score`` (the output keeps the input's float dtype).
         ``"auto"``: float64 on the CPU, so that a row's result never depends on the batch it is computed
-        in, and float32 on CUDA. ``"float32"`` on the CPU is faster (see the User Guide on scaling), but a
-        row's embedding can then differ in its last digits with its batch, and a label can flip at a
-        near tie.
+        in, and float32 on CUDA. ``"float32"`` on the CPU is 2 to 3 times faster (User Guide, "Many rows"),
+        but a row's embedding can then differ in its last digits with its batch, and a label can flip at
+        a near tie.
     verbose : int, default=0
         ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
         loss terms of the last epoch; ``0`` writes nothing.
