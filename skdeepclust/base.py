@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
@@ -100,7 +100,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     Subclasses get ``fit``, ``predict``, ``fit_predict``, ``transform``, ``fit_transform``, ``score``
     and ``get_feature_names_out``. Training runs on ``device``; inference runs in float64 on the CPU
     when the model was trained on the CPU (so results do not depend on how rows are batched), and in
-    float32 on the GPU otherwise.
+    float32 on the GPU otherwise, unless ``inference_dtype`` asks for float32 or float64.
     """
 
     _parameter_constraints: dict = {
@@ -109,6 +109,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
+        "inference_dtype": [StrOptions({"auto", "float32", "float64"})],
         "random_state": ["random_state"],
         "n_init": [IntInterval(1, None, closed="left")],
         "verbose": ["verbose"],
@@ -361,9 +362,13 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
 
     # ------------------------------------------------------------------ inference
     def _inference_device_dtype(self) -> tuple[torch.device, torch.dtype]:
-        if self.device_.type == "cuda" and torch.cuda.is_available():
-            return self.device_, torch.float32
-        return torch.device("cpu"), torch.float64
+        cuda = self.device_.type == "cuda" and torch.cuda.is_available()
+        choice = getattr(self, "inference_dtype", "auto")  # models pickled before the parameter existed: "auto"
+        if choice == "auto":
+            dtype = torch.float32 if cuda else torch.float64
+        else:
+            dtype = torch.float32 if choice == "float32" else torch.float64
+        return (self.device_ if cuda else torch.device("cpu")), dtype
 
     def _run_inference(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         device, dtype = self._inference_device_dtype()

@@ -1,7 +1,16 @@
 """Clustering pieces shared by the estimators.
 
-K-means in PyTorch (k-means++ init, batched, on device), exact nearest neighbours, spectral clustering
+K-means in PyTorch (k-means++ init, batched, on device), nearest neighbours, spectral clustering
 of a k-NN graph, a k-NN label vote, and Hungarian label alignment.
+
+Two size thresholds keep the cost of a fit near-linear in the number of rows ``n`` (both are module
+constants; below them everything is computed exactly as before):
+
+- :data:`APPROX_NEIGHBORS_MIN_ROWS`: above it, the k-nearest-neighbour *graph* of a point set (each row
+  querying all rows, :func:`nearest_neighbors` without ``queries``, hence :func:`spectral_knn`) is found
+  by NN-descent (pynndescent, a dependency of umap-learn) instead of exactly, which costs ``O(n^2 d)``;
+- :data:`KMEANS_RESTART_MAX_ROWS`: above it, the ``n_init`` k-means++ restarts of :func:`kmeans` run
+  on a fixed random subsample of that many rows, and only the best one is refined on all rows.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import spectral_clustering
 
 __all__ = [
+    "APPROX_NEIGHBORS_MIN_ROWS",
+    "KMEANS_RESTART_MAX_ROWS",
     "KMeansResult",
     "align_labels",
     "contingency_matrix",
@@ -25,6 +36,16 @@ __all__ = [
     "nearest_neighbors",
     "spectral_knn",
 ]
+
+
+#: Above this many rows, :func:`nearest_neighbors` finds the k-NN graph of a point set (no ``queries``)
+#: approximately, by NN-descent (pynndescent), in about ``O(n log n)`` instead of ``O(n^2 d)``. The first
+#: approximate search in a process compiles numba code (tens of seconds, as UMAP's first use).
+APPROX_NEIGHBORS_MIN_ROWS = 20_000
+
+#: Above this many rows, :func:`kmeans` runs its ``n_init`` restarts on a random subsample of this many rows
+#: and refines only the best centres on all rows (one Lloyd run), instead of ``n_init`` runs on all rows.
+KMEANS_RESTART_MAX_ROWS = 20_000
 
 
 @dataclass
@@ -104,6 +125,13 @@ def kmeans(
     KMeansResult
         Best centres, labels, inertia and iteration count. Empty clusters are re-seeded with the
         point farthest from its centre, so every cluster has at least one member when ``n >= K``.
+
+    Notes
+    -----
+    With ``n_init > 1`` and more than :data:`KMEANS_RESTART_MAX_ROWS` rows, the restarts (seeding and
+    Lloyd iterations) run on a random subsample of :data:`KMEANS_RESTART_MAX_ROWS` rows drawn from
+    ``generator``, and the centres of the restart with the lowest subsample inertia start one Lloyd run on
+    all rows: the cost is that of one full run plus ``n_init`` runs on the subsample, bounded in ``n``.
     """
     if x.ndim != 2:
         raise ValueError(f"kmeans expects a 2-D tensor, got shape {tuple(x.shape)}.")
@@ -117,9 +145,20 @@ def kmeans(
         x = x.float()
     x_sq = (x * x).sum(1)
     tol_abs = tol * float(x.var(dim=0).mean()) if n > 1 else 0.0
+    if n_init > 1 and n > KMEANS_RESTART_MAX_ROWS:
+        pick = torch.randperm(n, generator=generator, device=generator.device)[:KMEANS_RESTART_MAX_ROWS]
+        sub = x[pick.to(x.device)]
+        start = kmeans(sub, n_clusters, n_init=n_init, max_iter=max_iter, tol=tol, generator=generator).centers
+        return _lloyd_runs(x, n_clusters, 1, max_iter, tol_abs, x_sq, generator, start)
+    return _lloyd_runs(x, n_clusters, n_init, max_iter, tol_abs, x_sq, generator, None)
+
+
+def _lloyd_runs(x: torch.Tensor, n_clusters: int, n_init: int, max_iter: int, tol_abs: float, x_sq: torch.Tensor,
+                generator: torch.Generator, start: torch.Tensor | None) -> KMeansResult:
+    """``n_init`` Lloyd runs from k-means++ seeds (or one from ``start``); the lowest inertia wins."""
     best: KMeansResult | None = None
     for _ in range(n_init):
-        centers = _kmeans_plusplus(x, n_clusters, x_sq, generator)
+        centers = _kmeans_plusplus(x, n_clusters, x_sq, generator) if start is None else start.to(x.dtype)
         n_iter = 0
         for n_iter in range(1, max_iter + 1):  # noqa: B007
             d = _sq_dists(x, centers, x_sq)
@@ -223,9 +262,19 @@ def align_labels(labels, reference, n_clusters: int | None = None):
 
 
 def nearest_neighbors(
-    x: torch.Tensor, k: int, queries: torch.Tensor | None = None, chunk: int | None = None
+    x: torch.Tensor,
+    k: int,
+    queries: torch.Tensor | None = None,
+    chunk: int | None = None,
+    *,
+    random_state: int | np.random.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact ``k`` nearest neighbours (Euclidean), computed in row chunks on ``x``'s device.
+    """The ``k`` nearest neighbours (Euclidean): exact, computed in row chunks on ``x``'s device.
+
+    Past :data:`APPROX_NEIGHBORS_MIN_ROWS` rows, the k-NN graph of ``x`` (``queries=None``) is found
+    approximately by NN-descent (:class:`pynndescent.NNDescent`, one thread, on the CPU) instead: the exact
+    search costs ``O(n^2 d)``. On the image sets its recall of the exact neighbours is above 0.9 (see the
+    cost-curve study in the benchmarks). Queries of other points are always exact (``O(m n d)``).
 
     Parameters
     ----------
@@ -239,6 +288,9 @@ def nearest_neighbors(
     chunk : int, optional
         Query rows per distance block (memory ``chunk * n`` distances); default: about ``2**25 / n``
         rows, at most 4096.
+    random_state : int or numpy.random.Generator, optional
+        Seed of NN-descent (a generator is drawn from only when the approximate search runs); unused by
+        the exact search. The approximate graph is reproducible for a fixed seed.
 
     Returns
     -------
@@ -255,6 +307,8 @@ def nearest_neighbors(
     [[0, 1], [1, 0], [2, 1]]
     """
     self_query = queries is None
+    if self_query and x.shape[0] > APPROX_NEIGHBORS_MIN_ROWS and k < x.shape[0]:
+        return _approximate_neighbors(x, k, random_state)
     q = x if self_query else queries
     chunk = chunk or max(1, min(4096, 2**25 // max(1, x.shape[0])))
     dists, idx = [], []
@@ -269,6 +323,36 @@ def nearest_neighbors(
     return torch.cat(dists), torch.cat(idx)
 
 
+def _approximate_neighbors(
+    x: torch.Tensor, k: int, random_state: int | np.random.Generator | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k-NN graph of ``x`` by NN-descent, each row its own first neighbour (as the exact search)."""
+    from pynndescent import NNDescent
+
+    if isinstance(random_state, np.random.Generator):
+        random_state = int(random_state.integers(0, 2**31 - 1))
+    data = np.ascontiguousarray(x.detach().float().cpu().numpy())
+    n = data.shape[0]
+    # one neighbour more than asked, so that k are left when the row itself is not among them
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba/pynndescent performance notes
+        idx, dist = NNDescent(data, n_neighbors=min(k + 1, n - 1), metric="euclidean", random_state=random_state,
+                              n_jobs=1, low_memory=True, compressed=True, verbose=False).neighbor_graph
+    idx, dist = idx.astype(np.int64), dist.astype(np.float32)
+    rows = np.arange(n)[:, None]
+    # the row itself first (distance 0), then its other neighbours in ascending order (-1: none found)
+    keep = (idx != rows) & (idx >= 0)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, : k - 1]
+    out_idx = np.concatenate([rows, np.take_along_axis(idx, order, 1)], axis=1)
+    out_dist = np.concatenate([np.zeros((n, 1), np.float32), np.take_along_axis(dist, order, 1)], axis=1)
+    missing = ~np.take_along_axis(keep, order, 1)
+    if missing.any():  # NN-descent can leave a slot empty; the row itself fills it (never happens in practice)
+        out_idx[:, 1:][missing] = np.broadcast_to(rows, missing.shape)[missing]
+        out_dist[:, 1:][missing] = 0.0
+    return (torch.from_numpy(out_dist.clip(min=0.0)).to(device=x.device, dtype=x.dtype),
+            torch.from_numpy(out_idx).to(x.device))
+
+
 def spectral_knn(
     x: torch.Tensor, n_clusters: int, n_neighbors: int = 10, random_state: int | None = None
 ) -> np.ndarray:
@@ -276,7 +360,8 @@ def spectral_knn(
 
     The graph is scikit-learn's ``SpectralClustering(affinity="nearest_neighbors")`` graph (each point
     connected to its ``n_neighbors`` nearest points, itself included; ``A = (C + C^T) / 2``), with the
-    neighbours found exactly on ``x``'s device; the embedding and the label assignment are
+    neighbours found by :func:`nearest_neighbors` (exactly on ``x``'s device, or by NN-descent past
+    :data:`APPROX_NEIGHBORS_MIN_ROWS` rows); the embedding and the label assignment are
     :func:`sklearn.cluster.spectral_clustering` (ARPACK, ``assign_labels="cluster_qr"``, which needs
     no restarts). Unlike k-means it does not favour clusters of equal spread, so it keeps a large or
     elongated class whole.
@@ -290,7 +375,8 @@ def spectral_knn(
     n_neighbors : int, default=10
         Neighbours per point (capped at ``n - 1``).
     random_state : int, optional
-        Seed of the eigensolver's start vector.
+        Seed of the eigensolver's start vector (and of NN-descent past
+        :data:`APPROX_NEIGHBORS_MIN_ROWS` rows).
 
     Returns
     -------
@@ -299,7 +385,7 @@ def spectral_knn(
     """
     n = x.shape[0]
     k = max(1, min(int(n_neighbors), n - 1))
-    idx = nearest_neighbors(x, k + 1)[1].cpu().numpy()
+    idx = nearest_neighbors(x, k + 1, random_state=random_state)[1].cpu().numpy()
     rows = np.repeat(np.arange(n), k + 1)
     conn = sparse.csr_matrix((np.ones(rows.size), (rows, idx.ravel())), shape=(n, n))
     affinity = 0.5 * (conn + conn.T)

@@ -4,6 +4,7 @@ import torch
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from skdeepclust import cluster
 from skdeepclust.cluster import (
     align_labels,
     contingency_matrix,
@@ -107,3 +108,58 @@ def test_knn_vote_majority_and_ties():
     assert knn_vote(x2, torch.tensor([2, 0, 1, 0, 1]), torch.tensor([[-0.5]]), 5, 3).tolist() == [0]
     # more voters than points are capped at the number of points
     assert knn_vote(x, labels, torch.tensor([[0.15]]), 50, 2).tolist() == [1]
+
+
+@pytest.fixture(scope="module")
+def blobs_3000():
+    X, y = make_blobs(n_samples=3000, centers=6, n_features=16, cluster_std=2.0, random_state=0)
+    return torch.tensor(X, dtype=torch.float32), y
+
+
+def test_nearest_neighbors_approximate_past_threshold(monkeypatch, blobs_3000):
+    x, _ = blobs_3000
+    exact_d, exact_i = nearest_neighbors(x, 11)
+    monkeypatch.setattr(cluster, "APPROX_NEIGHBORS_MIN_ROWS", 1000)  # 3000 rows: NN-descent
+    dist, idx = nearest_neighbors(x, 11, random_state=0)
+    assert dist.shape == idx.shape == (3000, 11) and idx.dtype == torch.int64 and dist.dtype == x.dtype
+    np.testing.assert_array_equal(idx[:, 0].numpy(), np.arange(3000))  # each row its own first neighbour
+    assert (dist[:, 0] == 0).all() and (dist[:, 1:] >= dist[:, :-1]).all()
+    pairs = zip(idx[:, 1:].tolist(), exact_i[:, 1:].tolist(), strict=True)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in pairs])
+    assert recall > 0.9
+    # the distances are the true ones of the neighbours found
+    np.testing.assert_allclose(dist.numpy(), (x[:, None] - x[idx]).norm(dim=2).numpy(), rtol=1e-4, atol=1e-4)
+    # reproducible for a seed, and a numpy generator is a seed too
+    again = nearest_neighbors(x, 11, random_state=0)[1]
+    np.testing.assert_array_equal(idx.numpy(), again.numpy())
+    a = nearest_neighbors(x, 11, random_state=np.random.default_rng(5))[1]
+    np.testing.assert_array_equal(a.numpy(), nearest_neighbors(x, 11, random_state=np.random.default_rng(5))[1].numpy())
+    # queries of other points stay exact
+    q = x[:50] + 0.01
+    expected = torch.cdist(q, x).topk(5, largest=False)[1]
+    np.testing.assert_array_equal(nearest_neighbors(x, 5, q)[1].numpy(), expected.numpy())
+
+
+def test_spectral_knn_approximate_graph_agrees_with_exact(monkeypatch, blobs_3000):
+    x, y = blobs_3000
+    exact = spectral_knn(x, 6, random_state=0)
+    monkeypatch.setattr(cluster, "APPROX_NEIGHBORS_MIN_ROWS", 1000)
+    approx = spectral_knn(x, 6, random_state=0)
+    assert adjusted_rand_score(exact, approx) > 0.95
+    np.testing.assert_array_equal(approx, spectral_knn(x, 6, random_state=0))
+
+
+def test_kmeans_restarts_on_a_subsample_past_threshold(monkeypatch, blobs_3000):
+    x, _ = blobs_3000
+    full = kmeans(x, 6, n_init=4, generator=torch.Generator().manual_seed(0))
+    monkeypatch.setattr(cluster, "KMEANS_RESTART_MAX_ROWS", 500)
+    sub = kmeans(x, 6, n_init=4, generator=torch.Generator().manual_seed(0))
+    assert sub.labels.shape == (3000,) and torch.bincount(sub.labels, minlength=6).min() > 0
+    assert sub.inertia <= 1.01 * full.inertia
+    assert adjusted_rand_score(full.labels.numpy(), sub.labels.numpy()) > 0.95
+    again = kmeans(x, 6, n_init=4, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(sub.centers, again.centers, rtol=0, atol=0)
+    # one initialisation: no subsample, the plain run
+    one = kmeans(x, 6, n_init=1, generator=torch.Generator().manual_seed(0))
+    monkeypatch.setattr(cluster, "KMEANS_RESTART_MAX_ROWS", 10**9)
+    torch.testing.assert_close(one.centers, kmeans(x, 6, n_init=1, generator=torch.Generator().manual_seed(0)).centers)

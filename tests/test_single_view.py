@@ -188,3 +188,19 @@ def test_hadis_default_warmup_is_a_tenth_of_the_epochs(blobs):
     est = small_hadis(n_clusters=4, max_epochs=20, warmup_epochs=None).fit(X[:64])  # 2 steps per epoch
     assert est.n_warmup_epochs_ == 2
     assert "psl" not in est.history_[1] and "psl" in est.history_[2]
+
+
+def test_hadis_predict_voters_bounded(monkeypatch, blobs):
+    from skdeepclust import hadis
+
+    X, _ = blobs
+    monkeypatch.setattr(hadis, "PREDICT_VOTERS_MAX_ROWS", 100)  # 300 training rows: a subsample votes
+    est = small_hadis(n_clusters=4).fit(X)
+    n_voters = est.train_embedding_.shape[0]
+    assert 100 - 4 <= n_voters <= 100 + 4 * est.n_neighbors and est.train_labels_.shape == (n_voters,)
+    assert est.labels_.shape == (300,)
+    # every cluster keeps voters, in proportion to its size
+    sizes = np.bincount(est.labels_, minlength=4)
+    kept = np.bincount(est._label_map_[est.train_labels_], minlength=4)
+    np.testing.assert_allclose(kept / n_voters, sizes / 300, atol=0.05)
+    assert (est.predict(X) == est.labels_).mean() > 0.9
