@@ -334,10 +334,15 @@ def _approximate_neighbors(
     data = np.ascontiguousarray(x.detach().float().cpu().numpy())
     n = data.shape[0]
     # one neighbour more than asked, so that k are left when the row itself is not among them
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # numba/pynndescent performance notes
-        idx, dist = NNDescent(data, n_neighbors=min(k + 1, n - 1), metric="euclidean", random_state=random_state,
-                              n_jobs=1, low_memory=True, compressed=True, verbose=False).neighbor_graph
+    torch_threads = torch.get_num_threads()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba/pynndescent performance notes
+            idx, dist = NNDescent(data, n_neighbors=min(k + 1, n - 1), metric="euclidean",
+                                  random_state=random_state, n_jobs=1, low_memory=True, compressed=True,
+                                  verbose=False).neighbor_graph
+    finally:  # numba's thread pool resets the OpenMP thread count that torch shares: give the caller's back
+        torch.set_num_threads(torch_threads)
     idx, dist = idx.astype(np.int64), dist.astype(np.float32)
     rows = np.arange(n)[:, None]
     # the row itself first (distance 0), then its other neighbours in ascending order (-1: none found)

@@ -120,7 +120,9 @@ def test_nearest_neighbors_approximate_past_threshold(monkeypatch, blobs_3000):
     x, _ = blobs_3000
     exact_d, exact_i = nearest_neighbors(x, 11)
     monkeypatch.setattr(cluster, "APPROX_NEIGHBORS_MIN_ROWS", 1000)  # 3000 rows: NN-descent
+    threads = torch.get_num_threads()
     dist, idx = nearest_neighbors(x, 11, random_state=0)
+    assert torch.get_num_threads() == threads  # numba's thread pool must not change the caller's torch threads
     assert dist.shape == idx.shape == (3000, 11) and idx.dtype == torch.int64 and dist.dtype == x.dtype
     np.testing.assert_array_equal(idx[:, 0].numpy(), np.arange(3000))  # each row its own first neighbour
     assert (dist[:, 0] == 0).all() and (dist[:, 1:] >= dist[:, :-1]).all()
