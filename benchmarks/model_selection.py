@@ -205,8 +205,13 @@ def fit_one(method: str, dataset: str, setting: dict, seed: int) -> dict:
         "params": {p: v for p, v in params.items() if p not in ("view_sizes", "image_shape")},
     }
     CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(CACHE / f"{method}_{dataset}_{_slug(setting)}_{seed}.npy", emb.astype(np.float32))
+    np.save(_embedding_path(record), emb.astype(np.float32))
     return record
+
+
+def _embedding_path(record: dict) -> Path:
+    """Where a candidate's ``transform(X)`` is cached (for the rank aggregation)."""
+    return CACHE / f"{record['method']}_{record['dataset']}_{_slug(record['setting'])}_{record['seed']}.npy"
 
 
 def _slug(setting: dict) -> str:
@@ -365,7 +370,7 @@ def rank_aggregation(cell: list[dict]) -> dict[str, float]:
 
     embs = []
     for r in cell:
-        path = CACHE / f"{r['method']}_{r['dataset']}_{_slug(r['setting'])}_{r['seed']}.npy"
+        path = _embedding_path(r)
         if not path.exists():
             return {}
         embs.append(np.load(path))

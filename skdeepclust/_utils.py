@@ -39,6 +39,20 @@ def autocast_from_env() -> bool:
     raise ValueError(f"{AUTOCAST_ENV}={value!r} must be 0 (no autocast) or 1 (bfloat16 autocast on CUDA).")
 
 
+@contextlib.contextmanager
+def keep_torch_threads():
+    """Give the caller's ``torch.get_num_threads()`` back after the block, also when it raises.
+
+    numba's thread pool (UMAP, NN-descent) resets the OpenMP runtime that torch shares to all cores; code
+    that calls into it restores the caller's count with this context manager.
+    """
+    n_threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n_threads)
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     """Turn a user's ``device`` parameter into a usable :class:`torch.device`.
 

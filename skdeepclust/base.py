@@ -178,41 +178,41 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         self : object
             The fitted estimator.
         """
-        n_init = int(getattr(self, "n_init", 1))
-        seeds = _init_seeds(self.random_state, n_init)
-        best, best_score, scores, where = None, -np.inf, [], None
-        for i, seed in enumerate(seeds):
+        n_init = self.n_init
+        best, best_score, scores, stopped = None, -np.inf, [], None
+        for i, seed in enumerate(_init_seeds(self.random_state, n_init)):
             work = copy.copy(self)  # same parameters, no fitted state
             for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
                 del work.__dict__[key]
             try:
                 with _thread_limit():
-                    where_i = work._fit_all(X, seed)
+                    where = work._fit_all(X, seed)
             except KeyboardInterrupt:
                 if best is None:
                     raise
-                where = (f"fit interrupted during initialisation {i + 1} of {n_init}; the estimator keeps the best of "
-                         f"the {i} finished")
+                stopped = (f"fit interrupted during initialisation {i + 1} of {n_init}; the estimator keeps the best "
+                           f"of the {i} finished")
                 break
             if n_init > 1:
                 with _thread_limit():
                     score = work._selection_score(work._validate_input(X, reset=False))
                 scores.append(score)
                 if best is None or score > best_score:
-                    best, best_score, where = work, score, where_i
+                    best, best_score = work, score
             else:
-                best, where = work, where_i
-            if where_i is not None:  # Ctrl-C inside a run: no further initialisations
+                best = work
+            if where is not None:  # Ctrl-C inside a run: no further initialisations
+                stopped = (f"{where}; the estimator keeps the networks reached so far" if n_init == 1 else
+                           f"{where} in initialisation {i + 1} of {n_init}; the estimator keeps the best-scoring of "
+                           f"the {i + 1} fits")
                 break
         if n_init > 1:
             best.init_scores_ = np.asarray(scores, dtype=np.float64)
         for key in [k for k in self.__dict__ if _is_fitted_state(k)]:
             del self.__dict__[key]
         self.__dict__.update({k: v for k, v in best.__dict__.items() if _is_fitted_state(k)})
-        if where is not None:
-            if not where.endswith("finished"):
-                where += "; the estimator keeps the networks reached so far"
-            warnings.warn(f"{where} (interrupted_=True).", RuntimeWarning, stacklevel=2)
+        if stopped is not None:
+            warnings.warn(f"{stopped} (interrupted_=True).", RuntimeWarning, stacklevel=2)
             self.interrupted_ = True
         n_used = int(np.unique(self.labels_).size)
         if n_used < self.n_clusters:

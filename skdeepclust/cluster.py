@@ -24,6 +24,8 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import spectral_clustering
 
+from ._utils import keep_torch_threads
+
 __all__ = [
     "APPROX_NEIGHBORS_MIN_ROWS",
     "KMEANS_RESTART_MAX_ROWS",
@@ -334,15 +336,10 @@ def _approximate_neighbors(
     data = np.ascontiguousarray(x.detach().float().cpu().numpy())
     n = data.shape[0]
     # one neighbour more than asked, so that k are left when the row itself is not among them
-    torch_threads = torch.get_num_threads()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numba/pynndescent performance notes
-            idx, dist = NNDescent(data, n_neighbors=min(k + 1, n - 1), metric="euclidean",
-                                  random_state=random_state, n_jobs=1, low_memory=True, compressed=True,
-                                  verbose=False).neighbor_graph
-    finally:  # numba's thread pool resets the OpenMP thread count that torch shares: give the caller's back
-        torch.set_num_threads(torch_threads)
+    with keep_torch_threads(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba/pynndescent performance notes
+        idx, dist = NNDescent(data, n_neighbors=min(k + 1, n - 1), metric="euclidean", random_state=random_state,
+                              n_jobs=1, low_memory=True, compressed=True, verbose=False).neighbor_graph
     idx, dist = idx.astype(np.int64), dist.astype(np.float32)
     rows = np.arange(n)[:, None]
     # the row itself first (distance 0), then its other neighbours in ascending order (-1: none found)

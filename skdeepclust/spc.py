@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from ._utils import FitContext, build_module
+from ._utils import FitContext, build_module, keep_torch_threads
 from ._validation import IntInterval, PositiveInts, all_rows_identical
 from .base import BaseDeepClusterer
 from .cluster import match_labels, nearest_neighbors
@@ -386,12 +386,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         n_neighbors = self.n_neighbors or int(np.clip(30 * n // 70000, 10, 30))
         jobs = (delayed(_embed_and_cluster)(c, self.n_clusters, self.embedding, n_neighbors, seed)
                 for c in codes)
-        n_threads = torch.get_num_threads()
-        try:
+        with keep_torch_threads():  # UMAP starts numba's OpenMP pool
             return Parallel(n_jobs=self.n_jobs)(jobs)
-        finally:
-            # UMAP starts numba's OpenMP pool, which sets the OpenMP runtime torch shares to all cores
-            torch.set_num_threads(n_threads)
 
     def _vote(self, net: _SPCNet, X: torch.Tensor, seed: int, r: int, pivot: np.ndarray | None):
         """Round ``r``'s vote: every voter labels the members' codes; record it in ``rounds_`` and ``history_``."""
