@@ -190,3 +190,23 @@ def test_ctrl_c_in_a_later_init_keeps_the_finished_ones(monkeypatch):
     assert est.interrupted_
     assert est.labels_.shape == (X.shape[0],)
     assert len(calls) == 2
+
+
+def test_ctrl_c_inside_a_later_init_is_reported(monkeypatch):
+    """Ctrl-C in a later run once its networks exist: no further runs, the best kept, and the user is told."""
+    X = tiny_data()
+    calls = []
+    original = ESTIMATORS["SeCu"]._fit_torch
+
+    def interrupted_after_training(self, Xt, trainer):
+        calls.append(1)
+        raw = original(self, Xt, trainer)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the networks exist: the run ends with a usable model
+        return raw
+
+    monkeypatch.setattr(ESTIMATORS["SeCu"], "_fit_torch", interrupted_after_training)
+    est = default_estimator("SeCu").set_params(n_init=3)
+    with pytest.warns(RuntimeWarning, match="initialisation 2 of 3"):
+        est.fit(X)
+    assert est.interrupted_ and len(calls) == 2 and est.init_scores_.shape == (2,)
