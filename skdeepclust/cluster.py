@@ -32,10 +32,14 @@ __all__ = [
     "KMeansResult",
     "align_labels",
     "contingency_matrix",
+    "graph_modularity",
     "kmeans",
+    "knn_graph",
     "knn_vote",
     "match_labels",
     "nearest_neighbors",
+    "neighbor_graph",
+    "spectral_graph",
     "spectral_knn",
 ]
 
@@ -355,18 +359,101 @@ def _approximate_neighbors(
             torch.from_numpy(out_idx).to(x.device))
 
 
+def knn_graph(
+    x: torch.Tensor, n_neighbors: int = 10, random_state: int | np.random.Generator | None = None
+) -> sparse.csr_matrix:
+    """The symmetrised k-nearest-neighbour graph of ``x``, as scikit-learn's spectral clustering builds it.
+
+    Each point is connected to its ``n_neighbors`` nearest points and to itself, ``C_ij = 1``, and the
+    graph is ``A = (C + C^T) / 2`` (scikit-learn's ``SpectralClustering(affinity="nearest_neighbors")``).
+    The neighbours come from :func:`nearest_neighbors` (exact on ``x``'s device, or NN-descent past
+    :data:`APPROX_NEIGHBORS_MIN_ROWS` rows).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, d)
+        Points (for a cosine geometry, L2-normalise them first).
+    n_neighbors : int, default=10
+        Neighbours per point (capped at ``n - 1``).
+    random_state : int or numpy.random.Generator, optional
+        Seed of NN-descent (past :data:`APPROX_NEIGHBORS_MIN_ROWS` rows).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n, n)
+        Symmetric, entries in ``{0.5, 1}``.
+    """
+    k = max(1, min(int(n_neighbors), x.shape[0] - 1))
+    return neighbor_graph(nearest_neighbors(x, k + 1, random_state=random_state)[1])
+
+
+def neighbor_graph(indices) -> sparse.csr_matrix:
+    """The symmetrised graph of given neighbour lists: ``A = (C + C^T) / 2`` with ``C_ij = 1`` for each listed ``j``.
+
+    Parameters
+    ----------
+    indices : torch.Tensor or ndarray of int of shape (n, k)
+        Row ``i`` lists the neighbours of point ``i`` (itself included, as :func:`nearest_neighbors` returns
+        them).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n, n)
+
+    Examples
+    --------
+    >>> neighbor_graph(np.array([[0, 1], [1, 0], [2, 1]])).toarray()
+    array([[1. , 1. , 0. ],
+           [1. , 1. , 0.5],
+           [0. , 0.5, 1. ]])
+    """
+    idx = indices.cpu().numpy() if isinstance(indices, torch.Tensor) else np.asarray(indices)
+    n, k = idx.shape
+    conn = sparse.csr_matrix((np.ones(idx.size), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
+    return (0.5 * (conn + conn.T)).tocsr()
+
+
+def spectral_graph(affinity: sparse.spmatrix, n_clusters: int, random_state: int | None = None) -> np.ndarray:
+    """Spectral clustering of a given graph.
+
+    :func:`sklearn.cluster.spectral_clustering` (ARPACK, ``assign_labels="cluster_qr"``, which needs no
+    restarts) on a symmetric sparse affinity matrix, e.g. from :func:`knn_graph` or a sum of such graphs.
+
+    Parameters
+    ----------
+    affinity : scipy.sparse matrix of shape (n, n)
+        Symmetric, non-negative.
+    n_clusters : int
+        Number of clusters.
+    random_state : int, optional
+        Seed of the eigensolver's start vector.
+
+    Returns
+    -------
+    numpy.ndarray of int64 of shape (n,)
+        Cluster ids in ``0 .. n_clusters - 1``.
+    """
+    if affinity.shape[0] < 500:  # ARPACK cannot return n_clusters >= n eigenvectors of a sparse matrix; dense is cheap
+        affinity = affinity.toarray()
+    with warnings.catch_warnings():
+        # a k-NN graph of well separated clusters is often disconnected; the embedding still separates them
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        warnings.filterwarnings("ignore", message="k >= N")  # small n: scipy's dense solver, as intended
+        labels = spectral_clustering(affinity, n_clusters=n_clusters, random_state=random_state,
+                                     assign_labels="cluster_qr")
+    return labels.astype(np.int64)
+
+
 def spectral_knn(
     x: torch.Tensor, n_clusters: int, n_neighbors: int = 10, random_state: int | None = None
 ) -> np.ndarray:
     """Spectral clustering of the symmetrised k-nearest-neighbour graph of ``x``.
 
-    The graph is scikit-learn's ``SpectralClustering(affinity="nearest_neighbors")`` graph (each point
-    connected to its ``n_neighbors`` nearest points, itself included; ``A = (C + C^T) / 2``), with the
-    neighbours found by :func:`nearest_neighbors` (exactly on ``x``'s device, or by NN-descent past
-    :data:`APPROX_NEIGHBORS_MIN_ROWS` rows); the embedding and the label assignment are
-    :func:`sklearn.cluster.spectral_clustering` (ARPACK, ``assign_labels="cluster_qr"``, which needs
-    no restarts). Unlike k-means it does not favour clusters of equal spread, so it keeps a large or
-    elongated class whole.
+    :func:`spectral_graph` of :func:`knn_graph`: scikit-learn's
+    ``SpectralClustering(affinity="nearest_neighbors", assign_labels="cluster_qr")`` with the neighbours
+    found by :func:`nearest_neighbors` (exactly on ``x``'s device, or by NN-descent past
+    :data:`APPROX_NEIGHBORS_MIN_ROWS` rows). Unlike k-means it does not favour clusters of equal
+    spread, so it keeps a large or elongated class whole.
 
     Parameters
     ----------
@@ -385,21 +472,47 @@ def spectral_knn(
     numpy.ndarray of int64 of shape (n,)
         Cluster ids in ``0 .. n_clusters - 1``.
     """
-    n = x.shape[0]
-    k = max(1, min(int(n_neighbors), n - 1))
-    idx = nearest_neighbors(x, k + 1, random_state=random_state)[1].cpu().numpy()
-    rows = np.repeat(np.arange(n), k + 1)
-    conn = sparse.csr_matrix((np.ones(rows.size), (rows, idx.ravel())), shape=(n, n))
-    affinity = 0.5 * (conn + conn.T)
-    if n < 500:  # ARPACK cannot return n_clusters >= n eigenvectors of a sparse matrix; dense is cheap here
-        affinity = affinity.toarray()
-    with warnings.catch_warnings():
-        # a k-NN graph of well separated clusters is often disconnected; the embedding still separates them
-        warnings.filterwarnings("ignore", message="Graph is not fully connected")
-        warnings.filterwarnings("ignore", message="k >= N")  # small n: scipy's dense solver, as intended
-        labels = spectral_clustering(affinity, n_clusters=n_clusters, random_state=random_state,
-                                     assign_labels="cluster_qr")
-    return labels.astype(np.int64)
+    return spectral_graph(knn_graph(x, n_neighbors, random_state), n_clusters, random_state)
+
+
+def graph_modularity(affinity: sparse.spmatrix, labels) -> float:
+    """Modularity of ``labels`` on a weighted graph (self-loops ignored).
+
+    ``Q = sum_c e_c - a_c^2``: ``e_c`` is the fraction of the edge weight inside cluster ``c``, ``a_c``
+    the fraction of edge ends in it. High when clusters follow the graph without being rewarded for
+    merging them (one cluster scores 0); at most 1.
+
+    Parameters
+    ----------
+    affinity : scipy.sparse matrix of shape (n, n)
+        Symmetric, non-negative edge weights.
+    labels : array-like of shape (n,)
+        Cluster ids.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from scipy import sparse
+    >>> A = sparse.csr_matrix([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])
+    >>> graph_modularity(A, [0, 0, 1, 1])
+    0.5
+    """
+    A = sparse.csr_matrix(affinity, dtype=np.float64, copy=True)
+    A.setdiag(0.0)
+    A.eliminate_zeros()
+    labels = np.unique(np.asarray(labels).ravel(), return_inverse=True)[1]
+    if labels.shape[0] != A.shape[0]:
+        raise ValueError(f"The graph has {A.shape[0]} nodes but labels has {labels.shape[0]}.")
+    total = A.sum()
+    if total <= 0:
+        return 0.0
+    member = sparse.csr_matrix((np.ones(labels.size), (np.arange(labels.size), labels)))
+    inside = (member.T @ A @ member).diagonal().sum() / total
+    share = (member.T @ np.asarray(A.sum(axis=1)).ravel()) / total
+    return float(inside - np.sum(share**2))
 
 
 def knn_vote(

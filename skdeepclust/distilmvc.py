@@ -19,7 +19,15 @@ from ._utils import build_module
 from ._validation import IntInterval, PositiveInts
 from .augment import TabularAugment
 from .base import BaseDeepClusterer
-from .cluster import align_labels, kmeans, nearest_neighbors, spectral_knn
+from .cluster import (
+    align_labels,
+    graph_modularity,
+    kmeans,
+    knn_graph,
+    nearest_neighbors,
+    neighbor_graph,
+    spectral_graph,
+)
 from .losses import (
     cluster_contrastive_loss,
     cross_view_mutual_information,
@@ -36,6 +44,8 @@ __all__ = ["DistilMVC"]
 #: the "auto" stage length: 50 epochs, but at most MAX_STAGE_STEPS optimizer steps and, for the reconstruction
 #: and distillation stages, at least MIN_STAGE_STEPS
 AUTO_EPOCHS, MIN_STAGE_STEPS, MAX_STAGE_STEPS = 50, 500, 1000
+#: neighbours per point of the k-NN graphs of the consensus pseudo-labels
+CONSENSUS_NEIGHBORS = 10
 
 
 def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN_STAGE_STEPS) -> int:
@@ -111,10 +121,12 @@ class DistilMVC(BaseDeepClusterer):
        y_w) + mi_weight * MI(z_v, z_w)] + sum_v MSE_v`` with the EMA teacher
        (``n_epochs_contrastive``); the views of a sample are paired with the views of its nearest
        samples in the input half of the time (``n_neighbors``);
-    3. self-distillation (``n_epochs_distill``): pseudo-labels, by default spectral clustering of the
-       k-nearest-neighbour graph of all views' latent features (``pseudo_labels``), are
-       Hungarian-aligned to the student's current predictions at every step and label-smoothed
-       (``label_smoothing``); the student minimises the KL divergence to them.
+    3. self-distillation (``n_epochs_distill``): pseudo-labels, by default one consensus by spectral
+       clustering of the k-nearest-neighbour graph of all views' latent features, of the input, or of
+       both (``pseudo_labels``), are
+       Hungarian-aligned to the student's predictions (the consensus once, on all rows; the
+       reference's per-view k-means labels at every step) and label-smoothed (``label_smoothing``);
+       the student minimises the KL divergence to them.
 
     Final labels are the argmax of the student's soft assignments averaged over views; ``predict``
     works the same way on new samples.
@@ -155,11 +167,14 @@ class DistilMVC(BaseDeepClusterer):
         same view of one of the sample's ``n_neighbors`` nearest samples (Euclidean, on the scaled
         views side by side, each view scaled to unit total variance). ``0`` pairs every sample only with
         itself, as the reference code does. Ignored for single-view input.
-    pseudo_labels : {"spectral", "kmeans"}, default="spectral"
+    pseudo_labels : {"auto", "spectral", "kmeans"}, default="auto"
         Stage-3 targets. ``"spectral"``: one consensus for all views, spectral clustering of the
         10-nearest-neighbour graph of the L2-normalised latent features of all views side by side
-        (:func:`~skdeepclust.cluster.spectral_knn`). ``"kmeans"``: the reference's k-means on each
-        view's min-max-scaled teacher features, one set of pseudo-labels per view.
+        (:func:`~skdeepclust.cluster.spectral_knn`). ``"auto"``: spectral clusterings of that graph, of
+        the input's 10-nearest-neighbour graph (views scaled to unit total variance, side by side) and
+        of the two graphs' sum; the one with the highest modularity on the sum is kept
+        (``consensus_``). ``"kmeans"``: the reference's k-means on each view's min-max-scaled teacher
+        features, one set of pseudo-labels per view.
     lr : float, default=3e-4
         Adam learning rate, shared by all stages (one optimizer, as in the reference code).
     weight_decay : float, default=0.0
@@ -214,8 +229,13 @@ class DistilMVC(BaseDeepClusterer):
     network_ : torch.nn.Module
         The trained networks (``autoencoders``, ``student``, ``teacher``, ``cluster``).
     pseudo_labels_ : ndarray of shape (n_views, n_samples)
-        The pseudo-labels of stage 3, per view (the same row for every view with
-        ``pseudo_labels="spectral"``).
+        The pseudo-labels of stage 3, per view (the same row for every view, except with
+        ``pseudo_labels="kmeans"``).
+    consensus_ : {"latent", "input", "union"}
+        With ``pseudo_labels="auto"``: the graph whose spectral clustering became the pseudo-labels.
+    consensus_scores_ : dict
+        With ``pseudo_labels="auto"``: each candidate's modularity on the sum of the latent and input
+        graphs.
     view_sizes_ : tuple of int
         Column count of each view of the training data (for single-view input, the input width).
     n_views_ : int
@@ -260,10 +280,17 @@ class DistilMVC(BaseDeepClusterer):
       (pixels and gradients of one image), a cross-view contrast between a sample's own views is
       solved by recognising the record, which says nothing about its class; pairing a view with a
       near sample's view makes the contrast pull neighbours together;
-    - consensus pseudo-labels (``pseudo_labels="spectral"``): one clustering of all views together,
+    - consensus pseudo-labels (``pseudo_labels="auto"``): one clustering of all views together,
       by a k-nearest-neighbour graph that follows elongated or unequal clusters, instead of one
-      k-means per view (a weak view then gives its own, worse targets); the consensus is aligned to
-      the views' averaged prediction so that every view's student gets the same cluster ids;
+      k-means per view (a weak view then gives its own, worse targets); the graph of the learned
+      features, the input's graph or their sum, whichever gives the most modular partition of the
+      sum: the contrastive stage can add class information the input lacks (views that agree only
+      on the class) or lose some the input has (views that are two measurements of one record, many
+      small clusters), and a partition supported by both graphs is kept; the consensus is aligned
+      once, on all rows, to the views' averaged prediction, so that every view's student gets the
+      same fixed cluster ids (aligned anew in every mini-batch, as the reference aligns its labels, a
+      cluster's id can change from batch to batch while the student's partition still differs from
+      the targets', and the student then merges clusters);
     - stage 3 runs on mini-batches of ``batch_size`` with the ``"auto"`` length instead of 50
       full-batch steps, which leave the student far from its targets when they differ from its
       starting partition;
@@ -315,7 +342,7 @@ class DistilMVC(BaseDeepClusterer):
         "n_epochs_distill": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "distill_batch_size": [None, IntInterval(2, None, closed="left")],
         "n_neighbors": [IntInterval(0, None, closed="left")],
-        "pseudo_labels": [StrOptions({"spectral", "kmeans"})],
+        "pseudo_labels": [StrOptions({"auto", "spectral", "kmeans"})],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "mi_weight": [Interval(Real, 0, None, closed="left")],
@@ -345,7 +372,7 @@ class DistilMVC(BaseDeepClusterer):
         batch_size: int = 256,
         distill_batch_size: int | None = None,
         n_neighbors: int = 10,
-        pseudo_labels: str = "spectral",
+        pseudo_labels: str = "auto",
         lr: float = 3e-4,
         weight_decay: float = 0.0,
         temperature_instance: float = 0.5,
@@ -461,12 +488,18 @@ class DistilMVC(BaseDeepClusterer):
                 xs = [v[idx] for v in views]
                 return xs, xs
 
-        # neighbour pairing: in the contrastive stage each view of a sample is, with probability 1/2, the same view
-        # of one of its nearest samples in the input (every view scaled to unit total variance, so each counts alike)
+        # the input's nearest samples (every view scaled to unit total variance, so each counts alike), for the
+        # neighbour pairing and for the "auto" consensus's input graph
         n_nb = min(self.n_neighbors, n - 1) if not single else 0
+        n_graph = min(CONSENSUS_NEIGHBORS, n - 1) if self.pseudo_labels == "auto" else 0
+        if max(n_nb, n_graph) > 0:
+            balanced = torch.cat([v / v.var(0).sum().clamp_min(1e-12).sqrt() for v in views[: 1 if single else V]], 1)
+            input_nn = nearest_neighbors(balanced, max(n_nb, n_graph) + 1, random_state=ctx.rng)[1]
+
+        # neighbour pairing: in the contrastive stage each view of a sample is, with probability 1/2, the same view
+        # of one of its nearest samples in the input
         if n_nb > 0:
-            blocks = [v / v.var(0).sum().clamp_min(1e-12).sqrt() for v in views]
-            neighbours = nearest_neighbors(torch.cat(blocks, 1), n_nb + 1, random_state=ctx.rng)[1][:, 1:]
+            neighbours = input_nn[:, 1 : n_nb + 1]
 
             def paired_inputs(idx):
                 xs = []
@@ -522,12 +555,29 @@ class DistilMVC(BaseDeepClusterer):
         # stage 3: pseudo-labels (computed once) distilled into the student's cluster head
         net.eval()
         K, eps = self.n_clusters, self.label_smoothing
-        if self.pseudo_labels == "spectral":
-            # one consensus: spectral clustering of the k-NN graph of all views' latent features, side by side
+        if self.pseudo_labels in ("auto", "spectral"):
+            # one consensus: spectral clustering of the k-NN graph of all views' latent features, side by side ...
             fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v]), dim=1)
                                for v in range(V)], dim=1)
-            consensus = spectral_knn(fused, K, n_neighbors=10, random_state=ctx.seed_for_sklearn())
-            pseudo = [torch.as_tensor(consensus, device=X.device)] * V
+            seed = ctx.seed_for_sklearn()
+            latent_graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=seed)
+            if self.pseudo_labels == "spectral":
+                consensus = spectral_graph(latent_graph, K, random_state=seed)
+            else:  # ... or of the input's graph, or of both graphs' sum: the most modular on the sum
+                input_graph = neighbor_graph(input_nn[:, : n_graph + 1])
+                graphs = {"latent": latent_graph, "input": input_graph, "union": latent_graph + input_graph}
+                candidates = {name: spectral_graph(g, K, random_state=seed) for name, g in graphs.items()}
+                self.consensus_scores_ = {name: graph_modularity(graphs["union"], lab)
+                                          for name, lab in candidates.items()}
+                self.consensus_ = max(self.consensus_scores_, key=self.consensus_scores_.get)
+                consensus = candidates[self.consensus_]
+            consensus = torch.as_tensor(consensus, device=X.device)
+            # its ids aligned once, on all rows, to the views' averaged prediction: fixed targets with the ids the
+            # student already gives (aligning every batch anew lets a cluster's id change from batch to batch
+            # while the student's partition differs from the targets')
+            mean_pred = sum(torch.softmax(embed_batches(lambda x, v=v: net.logits(net.encode(v, x)), views[v]), 1)
+                            for v in range(V)).argmax(1)
+            pseudo = [align_labels(consensus, mean_pred.to(consensus.device), K)] * V
         else:  # the reference: k-means on each view's min-max-scaled teacher features
             pseudo = []
             for v in range(V):
@@ -536,13 +586,12 @@ class DistilMVC(BaseDeepClusterer):
                 t = (t - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
                 pseudo.append(kmeans(t, K, n_init=self.kmeans_n_init, generator=ctx.device_generator).labels)
         self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
-        shared = self.pseudo_labels == "spectral"
+        shared = self.pseudo_labels != "kmeans"
 
         def distill_step(idx, state):
             logits = [state.gather(net.logits(net.encode(v, state.local(views[v][idx])))).float() for v in range(V)]
-            if shared:  # the consensus, aligned once to the views' averaged prediction: the same ids for every view
-                mean_pred = torch.stack([torch.softmax(lg, 1) for lg in logits]).mean(0).argmax(1)
-                targets = [align_labels(pseudo[0][idx], mean_pred, K)] * V
+            if shared:  # the aligned consensus: the same fixed targets for every view
+                targets = [pseudo[0][idx]] * V
             else:  # each view's pseudo-labels, Hungarian-aligned to its own student's prediction
                 targets = [align_labels(pseudo[v][idx], logits[v].argmax(1), K) for v in range(V)]
             loss = sum(kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(targets[v], K, eps))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, make_scorer, normalized_mutual_info_score, silhouette_score
 
-from .cluster import contingency_matrix, match_labels
+from .cluster import contingency_matrix, graph_modularity, match_labels, neighbor_graph
 
 __all__ = [
     "accuracy_scorer",
@@ -209,16 +209,7 @@ def knn_modularity(X, labels, *, n_neighbors: int = 10, max_samples: int = 4000,
     n = X.shape[0]
     k = max(1, min(int(n_neighbors), n - 1))
     idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)
-    rows = np.repeat(np.arange(n), k + 1)
-    cols = idx.ravel()
-    off = rows != cols  # no self-loops
-    rows, cols = rows[off], cols[off]
-    # A = (C + C^T) / 2: every directed edge carries 1/2 in each direction
-    total = rows.size  # sum of A over all (i, j) pairs
-    n_c = labels.max() + 1
-    inside = np.bincount(labels[rows][labels[rows] == labels[cols]], minlength=n_c).astype(np.float64)
-    degree = np.bincount(labels[rows], minlength=n_c) / 2.0 + np.bincount(labels[cols], minlength=n_c) / 2.0
-    return float(np.sum(inside / total - (degree / total) ** 2))
+    return graph_modularity(neighbor_graph(idx), labels)  # A = (C + C^T) / 2, self-loops ignored
 
 
 def modularity_scorer(estimator, X, y=None) -> float:

@@ -44,6 +44,24 @@ def test_clusters_multiview_blobs(fitted, blobs):
     np.testing.assert_allclose(fitted.transform(blobs.views).sum(1), 1.0, rtol=1e-6)
 
 
+def test_consensus_targets_keep_fixed_ids_the_student_learns(fitted):
+    # one consensus for every view, aligned once to the student's ids: the student ends on the targets
+    # themselves, not on a relabelling of them
+    assert fitted.get_params()["pseudo_labels"] == "auto"
+    assert (fitted.pseudo_labels_ == fitted.pseudo_labels_[0]).all()
+    assert np.mean(fitted.labels_ == fitted.pseudo_labels_[0]) > 0.95
+
+
+def test_auto_consensus_keeps_the_most_modular_candidate(fitted, blobs):
+    scores = fitted.consensus_scores_
+    assert set(scores) == {"latent", "input", "union"}
+    assert fitted.consensus_ == max(scores, key=scores.get)
+    # modularities on the sum of the latent and input graphs; three separated blobs give a strongly modular one
+    assert all(-0.5 <= q <= 1 for q in scores.values()) and scores[fitted.consensus_] > 0.5
+    spectral_only = blob_model(pseudo_labels="spectral").fit(blobs.views)
+    assert not hasattr(spectral_only, "consensus_")
+
+
 def short_model(**kw):
     """For tests of bookkeeping rather than quality: every stage runs, for a few epochs."""
     return small_distilmvc(n_clusters=3, n_epochs_pretrain=2, n_epochs_contrastive=5, n_epochs_distill=5, **kw)

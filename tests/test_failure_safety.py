@@ -144,7 +144,7 @@ def test_interrupt_in_distilmvc_pseudo_labels_keeps_a_usable_model(blobs, monkey
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(skdeepclust.distilmvc, "spectral_knn", interrupted)  # the default consensus pseudo-labels
+    monkeypatch.setattr(skdeepclust.distilmvc, "spectral_graph", interrupted)  # the consensus pseudo-labels
     est = FAST["DistilMVC"]()
     with pytest.warns(RuntimeWarning, match="after stage 'contrastive'"):
         est.fit(blobs)
