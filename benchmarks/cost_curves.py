@@ -20,7 +20,12 @@ voters): the package's behaviour before they were added.
 
     python benchmarks/cost_curves.py --n 1000 10000 100000 [--estimators SeCu HaDis] [--kinds image tabular]
         [--variant after|before] [--timeout 900]
+    python benchmarks/cost_curves.py --throughput 1000000 [--estimators ...] [--kinds ...]
     python benchmarks/cost_curves.py --report
+
+``--throughput ROWS`` fits each estimator at 10 000 rows (the same fixed schedule) and times one ``predict`` call on
+``ROWS`` new rows, with the default float64 inference and with ``inference_dtype="float32"``, into
+``benchmarks/results/predict_throughput.jsonl``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "results" / "cost_curves.jsonl"
+THROUGHPUT = HERE / "results" / "predict_throughput.jsonl"
 TABLE = HERE / "results" / "cost_curves.md"
 PLOT = HERE.parent / "doc" / "_static" / "cost_curves.png"
 
@@ -116,6 +122,61 @@ def run_point(name: str, kind: str, n: int, variant: str) -> dict:
             "predict_rows_per_s": round(m / pred_s), "version": getattr(skdeepclust, "__version__", "")}
 
 
+def run_throughput(name: str, kind: str, n_rows: int) -> dict:
+    """Fit at 10 000 rows (the fixed schedule), then ``predict`` on ``n_rows`` new rows in one call, with the
+    float64 default and with ``inference_dtype="float32"`` (the subprocess side)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from skdeepclust import training
+
+    full_batches = training.epoch_batches
+    training.epoch_batches = lambda *a, **k: full_batches(*a, **k)[:STEPS_PER_EPOCH]
+    est = make_estimator(name, kind).fit(make_data(kind, 10_000))
+    X = np.empty((n_rows, WIDTH[kind]), dtype=np.float32)
+    for start in range(0, n_rows, 100_000):  # filled in blocks: no second full-size temporary
+        X[start : start + 100_000] = make_data(kind, min(100_000, n_rows - start), seed=1 + start)
+    row = {"estimator": name, "kind": kind, "rows": n_rows, "data_mb": round(X.nbytes / 2**20)}
+    for dtype in ("float64", "float32"):
+        est.set_params(inference_dtype="auto" if dtype == "float64" else dtype)
+        t0, c0 = time.perf_counter(), time.process_time()
+        labels = est.predict(X)
+        cpu = time.process_time() - c0
+        row[dtype] = {"rows_per_cpu_s": round(n_rows / cpu), "wall_s": round(time.perf_counter() - t0, 1),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+        assert labels.shape == (n_rows,)
+    return row
+
+
+def throughput_sweep(args) -> None:
+    done = {(r["estimator"], r["kind"], r["rows"]) for r in _read(THROUGHPUT)}
+    env = dict(os.environ, SKDEEPCLUST_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    for kind in args.kinds:
+        for name in args.estimators:
+            if (name, kind, args.throughput) in done and not args.force:
+                continue
+            cmd = [sys.executable, __file__, "--throughput-point", name, kind, str(args.throughput)]
+            try:
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
+                lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+                row = json.loads(lines[-1]) if out.returncode == 0 and lines else {
+                    "estimator": name, "kind": kind, "rows": args.throughput,
+                    "status": "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:200]}
+            except subprocess.TimeoutExpired:
+                row = {"estimator": name, "kind": kind, "rows": args.throughput,
+                       "status": f"timed out after {args.timeout} s"}
+            print(json.dumps(row), flush=True)
+            with THROUGHPUT.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def load_cache() -> list[dict]:
     if not CACHE.exists():
         return []
@@ -179,8 +240,22 @@ def report() -> None:
                 rate = f"{ok[-1]['predict_rows_per_s']:,}" if ok else ""
                 label = "thresholds" if variant == "after" else "exact (before)"
                 lines.append(f"| {name} | {kind} | {label} | " + " | ".join(_cell(c) for c in cells) + f" | {rate} |")
-    TABLE.write_text("Fit CPU seconds / peak resident memory, one CPU thread, fixed optimizer steps "
-                     f"({STEPS_PER_EPOCH} per epoch; see `benchmarks/cost_curves.py`).\n\n" + "\n".join(lines) + "\n")
+    text = ("Fit CPU seconds / peak resident memory, one CPU thread, fixed optimizer steps "
+            f"({STEPS_PER_EPOCH} per epoch; see `benchmarks/cost_curves.py`).\n\n" + "\n".join(lines) + "\n")
+    rates = _read(THROUGHPUT)
+    if rates:
+        text += ("\n`predict` on new rows in one call after a 10 000-row fit: rows per CPU second (one thread) "
+                 "with the default float64 inference and with `inference_dtype=\"float32\"`, and the process's "
+                 "peak resident memory (the input included).\n\n"
+                 "| estimator | data | rows | float64 rows/s | float32 rows/s | peak memory |\n"
+                 "|---|---|---|---|---|---|\n")
+        for r in rates:
+            if "float32" in r:
+                text += (f"| {r['estimator']} | {r['kind']} | {r['rows']:,} | {r['float64']['rows_per_cpu_s']:,} | "
+                         f"{r['float32']['rows_per_cpu_s']:,} | {r['float32']['peak_rss_mb'] / 1024:.1f} GB |\n")
+            else:
+                text += f"| {r['estimator']} | {r['kind']} | {r['rows']:,} | {r['status']} | | |\n"
+    TABLE.write_text(text)
     print(TABLE.read_text())
 
     import matplotlib
@@ -219,8 +294,16 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per point")
     ap.add_argument("--force", action="store_true", help="rerun points already in the cache")
     ap.add_argument("--report", action="store_true", help="write the table and the plot from the cache")
+    ap.add_argument("--throughput", type=int, metavar="ROWS",
+                    help="instead of fit points: predict throughput on ROWS new rows after a 10 000-row fit")
+    ap.add_argument("--throughput-point", nargs=3, metavar=("ESTIMATOR", "KIND", "ROWS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.point:
+    if args.throughput_point:
+        name, kind, rows = args.throughput_point
+        print(json.dumps(run_throughput(name, kind, int(rows))), flush=True)
+    elif args.throughput:
+        throughput_sweep(args)
+    elif args.point:
         name, kind, n, variant = args.point
         print(json.dumps(run_point(name, kind, int(n), variant)), flush=True)
     elif args.report:
