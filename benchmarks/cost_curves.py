@@ -149,7 +149,7 @@ def run_throughput(name: str, kind: str, n_rows: int) -> dict:
 
 
 def throughput_sweep(args) -> None:
-    done = {(r["estimator"], r["kind"], r["rows"]) for r in _read(THROUGHPUT)}
+    done = {(r["estimator"], r["kind"], r["rows"]) for r in _read(THROUGHPUT) if "variant" not in r}
     env = dict(os.environ, SKDEEPCLUST_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     for kind in args.kinds:
@@ -251,7 +251,8 @@ def report() -> None:
                  "|---|---|---|---|---|---|\n")
         for r in rates:
             if "float32" in r:
-                text += (f"| {r['estimator']} | {r['kind']} | {r['rows']:,} | {r['float64']['rows_per_cpu_s']:,} | "
+                name = r["estimator"] + (f" ({r['variant']})" if "variant" in r else "")
+                text += (f"| {name} | {r['kind']} | {r['rows']:,} | {r['float64']['rows_per_cpu_s']:,} | "
                          f"{r['float32']['rows_per_cpu_s']:,} | {r['float32']['peak_rss_mb'] / 1024:.1f} GB |\n")
             else:
                 text += f"| {r['estimator']} | {r['kind']} | {r['rows']:,} | {r['status']} | | |\n"

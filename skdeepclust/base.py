@@ -269,7 +269,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             if isinstance(obj, torch.nn.Module):
                 obj.eval()
         if raw is None:
-            raw = self._run_inference(X)[1]
+            raw = self._run_inference(X, embedding=False)[1]
         used = np.unique(raw)
         label_map = np.full(int(self.n_clusters), -1, dtype=np.int64)
         label_map[used] = np.arange(used.size)
@@ -302,7 +302,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return self._label_map_[self._run_inference(X)[1]]
+        return self._label_map_[self._run_inference(X, embedding=False)[1]]
 
     def transform(self, X):
         """Embed ``X`` in the space the method clusters in.
@@ -349,7 +349,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
 
     def _selection_score(self, X: np.ndarray) -> float:
         """:meth:`score` on validated ``X``: modularity of the predicted labels on the input's k-NN graph."""
-        labels = self._label_map_[self._run_inference(X)[1]]
+        labels = self._label_map_[self._run_inference(X, embedding=False)[1]]
         return knn_modularity(reference_space(X, self._view_sizes()), labels)
 
     def _view_sizes(self) -> tuple[int, ...] | None:
@@ -370,7 +370,12 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             dtype = torch.float32 if choice == "float32" else torch.float64
         return (self.device_ if cuda else torch.device("cpu")), dtype
 
-    def _run_inference(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _run_inference(self, X: np.ndarray, embedding: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(embedding, raw labels)`` of ``X``, computed in batches.
+
+        ``embedding=False`` keeps only the labels (``None`` in place of the embedding), so that labelling many
+        rows does not hold an ``n x d`` array.
+        """
         device, dtype = self._inference_device_dtype()
         mods = {}
         for name in self._inference_modules():
@@ -385,10 +390,14 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             for start in range(0, X.shape[0], _INFER_BATCH):
                 xb = torch.tensor(X[start : start + _INFER_BATCH], dtype=dtype, device=device)
                 emb, raw = self._infer(mods, xb)
-                embs.append(emb.cpu().numpy())
+                if embedding:
+                    embs.append(emb.cpu().numpy())
                 labels.append(raw.cpu().numpy())
+        labels = np.concatenate(labels).astype(np.int64)
+        if not embedding:
+            return None, labels
         out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        return np.concatenate(embs).astype(out_dtype, copy=False), np.concatenate(labels).astype(np.int64)
+        return np.concatenate(embs).astype(out_dtype, copy=False), labels
 
     # ------------------------------------------------------------------ pickling across devices
     def __getstate__(self):
