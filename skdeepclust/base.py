@@ -385,19 +385,22 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             elif isinstance(obj, torch.Tensor):
                 obj = obj.to(device=device, dtype=dtype if obj.is_floating_point() else obj.dtype)
             mods[name] = obj
-        embs, labels = [], []
-        with _thread_limit(), torch.no_grad():
-            for start in range(0, X.shape[0], _INFER_BATCH):
-                xb = torch.tensor(X[start : start + _INFER_BATCH], dtype=dtype, device=device)
-                emb, raw = self._infer(mods, xb)
-                if embedding:
-                    embs.append(emb.cpu().numpy())
-                labels.append(raw.cpu().numpy())
-        labels = np.concatenate(labels).astype(np.int64)
-        if not embedding:
-            return None, labels
+        # outputs are written into arrays allocated once: no list of per-batch pieces to concatenate (a second copy),
+        # and no small arrays kept alive between the batches' large temporaries (which fragment the heap)
+        n = X.shape[0]
         out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        return np.concatenate(embs).astype(out_dtype, copy=False), labels
+        emb_out, labels = None, np.empty(n, dtype=np.int64)
+        with _thread_limit(), torch.no_grad():
+            for start in range(0, n, _INFER_BATCH):
+                stop = min(start + _INFER_BATCH, n)
+                xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
+                emb, raw = self._infer(mods, xb)
+                labels[start:stop] = raw.cpu().numpy()
+                if embedding:
+                    if emb_out is None:
+                        emb_out = np.empty((n, *emb.shape[1:]), dtype=out_dtype)
+                    emb_out[start:stop] = emb.cpu().numpy()
+        return emb_out, labels
 
     # ------------------------------------------------------------------ pickling across devices
     def __getstate__(self):
