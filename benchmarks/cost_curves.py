@@ -12,8 +12,8 @@ peak resident memory (``resource.getrusage``) and ``predict`` throughput (rows p
 20 000 rows, into
 ``benchmarks/results/cost_curves.jsonl`` (one JSON line per point; a point already there is not rerun unless
 ``--force``). ``--variant before`` disables the size thresholds of :mod:`skdeepclust.cluster` and
-:mod:`skdeepclust.hadis` (exact neighbours, k-means restarts on all rows, all training rows as ``predict``'s
-voters): the package's behaviour before they were added.
+:mod:`skdeepclust.hadis` (exact neighbours, shift-invert spectral embeddings, k-means restarts on all rows, all
+training rows as ``predict``'s voters): the package's behaviour before they were added.
 
 ``--report`` writes the markdown table ``benchmarks/results/cost_curves.md`` and the log-log plot
 ``doc/_static/cost_curves.png`` from the cache. Usage::
@@ -99,6 +99,7 @@ def run_point(name: str, kind: str, n: int, variant: str) -> dict:
 
     if variant == "before":
         cluster.APPROX_NEIGHBORS_MIN_ROWS = cluster.KMEANS_RESTART_MAX_ROWS = hadis.PREDICT_VOTERS_MAX_ROWS = 10**12
+        cluster.SPECTRAL_LOBPCG_MIN_ROWS = 10**12
     full_batches = training.epoch_batches
 
     def capped(*args, **kwargs):
