@@ -6,6 +6,8 @@ forced by lowering its threshold and compared with the exact computation:
 - NN-descent k-NN graph (``cluster.APPROX_NEIGHBORS_MIN_ROWS``): recall of the exact 10 neighbours, and
   :func:`~skdeepclust.cluster.spectral_knn` labels (ARI between the two, ACC of each against the classes,
   seconds; the approximate run is timed after a warm-up that compiles numba's code);
+- LOBPCG spectral embedding (``cluster.SPECTRAL_LOBPCG_MIN_ROWS``): labels of the exact graph against
+  scikit-learn's shift-invert ARPACK (ARI, ACC, seconds);
 - k-means restarts on a subsample (``cluster.KMEANS_RESTART_MAX_ROWS`` lowered to 2000 rows, 20% of the data):
   inertia ratio, ARI and ACC, seconds;
 - HaDis's bounded ``predict`` voters (``hadis.PREDICT_VOTERS_MAX_ROWS``): the k-NN vote of the second half of
@@ -65,6 +67,15 @@ def study(name, X, y, seed=0):
     row["spectral_ari_exact_vs_approx"] = float(adjusted_rand_score(spec_e, spec_a))
     row["spectral_acc_exact"] = float(clustering_accuracy(y, spec_e))
     row["spectral_acc_approx"] = float(clustering_accuracy(y, spec_a))
+    graph = cluster.knn_graph(x, 10, random_state=seed)  # the exact graph, its embedding by LOBPCG instead
+    thr = cluster.SPECTRAL_LOBPCG_MIN_ROWS
+    cluster.SPECTRAL_LOBPCG_MIN_ROWS = 1000
+    try:
+        spec_l, row["spectral_lobpcg_s"] = timed(lambda: cluster.spectral_graph(graph, k, random_state=seed))
+    finally:
+        cluster.SPECTRAL_LOBPCG_MIN_ROWS = thr
+    row["spectral_ari_shift_invert_vs_lobpcg"] = float(adjusted_rand_score(spec_e, spec_l))
+    row["spectral_acc_lobpcg"] = float(clustering_accuracy(y, spec_l))
 
     def km(n_init):
         return cluster.kmeans(x, k, n_init=n_init, generator=torch.Generator().manual_seed(seed))
