@@ -89,6 +89,30 @@ def make_estimator(name: str, kind: str):
     return getattr(skdeepclust, name)(**params)
 
 
+def _cap_epochs(training) -> None:
+    """Cut every epoch of this process's fits to ``STEPS_PER_EPOCH`` batches (the fixed schedule)."""
+    full_batches = training.epoch_batches
+
+    def capped(*args, **kwargs):
+        return full_batches(*args, **kwargs)[:STEPS_PER_EPOCH]
+
+    training.epoch_batches = capped
+
+
+def _in_subprocess(cmd: list[str], timeout: float, key: dict) -> dict:
+    """Run one point's command with one thread; its last JSON line, or ``key`` with a failure status."""
+    env = dict(os.environ, SKDEEPCLUST_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    try:
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {**key, "status": f"timed out after {timeout} s"}
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    return {**key, "status": "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:200]}
+
+
 def run_point(name: str, kind: str, n: int, variant: str) -> dict:
     """Fit one point in this process (the subprocess side)."""
     import torch
@@ -100,12 +124,7 @@ def run_point(name: str, kind: str, n: int, variant: str) -> dict:
     if variant == "before":
         cluster.APPROX_NEIGHBORS_MIN_ROWS = cluster.KMEANS_RESTART_MAX_ROWS = hadis.PREDICT_VOTERS_MAX_ROWS = 10**12
         cluster.SPECTRAL_LOBPCG_MIN_ROWS = 10**12
-    full_batches = training.epoch_batches
-
-    def capped(*args, **kwargs):
-        return full_batches(*args, **kwargs)[:STEPS_PER_EPOCH]
-
-    training.epoch_batches = capped
+    _cap_epochs(training)
     X = make_data(kind, n)
     est = make_estimator(name, kind)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -131,8 +150,7 @@ def run_throughput(name: str, kind: str, n_rows: int) -> dict:
     torch.set_num_threads(1)
     from skdeepclust import training
 
-    full_batches = training.epoch_batches
-    training.epoch_batches = lambda *a, **k: full_batches(*a, **k)[:STEPS_PER_EPOCH]
+    _cap_epochs(training)
     est = make_estimator(name, kind).fit(make_data(kind, 10_000))
     X = np.empty((n_rows, WIDTH[kind]), dtype=np.float32)
     for start in range(0, n_rows, 100_000):  # filled in blocks: no second full-size temporary
@@ -151,22 +169,12 @@ def run_throughput(name: str, kind: str, n_rows: int) -> dict:
 
 def throughput_sweep(args) -> None:
     done = {(r["estimator"], r["kind"], r["rows"]) for r in _read(THROUGHPUT) if "variant" not in r}
-    env = dict(os.environ, SKDEEPCLUST_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     for kind in args.kinds:
         for name in args.estimators:
             if (name, kind, args.throughput) in done and not args.force:
                 continue
             cmd = [sys.executable, __file__, "--throughput-point", name, kind, str(args.throughput)]
-            try:
-                out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
-                lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-                row = json.loads(lines[-1]) if out.returncode == 0 and lines else {
-                    "estimator": name, "kind": kind, "rows": args.throughput,
-                    "status": "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:200]}
-            except subprocess.TimeoutExpired:
-                row = {"estimator": name, "kind": kind, "rows": args.throughput,
-                       "status": f"timed out after {args.timeout} s"}
+            row = _in_subprocess(cmd, args.timeout, {"estimator": name, "kind": kind, "rows": args.throughput})
             print(json.dumps(row), flush=True)
             with THROUGHPUT.open("a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -179,15 +187,11 @@ def _read(path: Path) -> list[dict]:
 
 
 def load_cache() -> list[dict]:
-    if not CACHE.exists():
-        return []
-    return [json.loads(line) for line in CACHE.read_text().splitlines() if line.strip()]
+    return _read(CACHE)
 
 
 def sweep(args) -> None:
     done = {(r["estimator"], r["kind"], r["n"], r["variant"]) for r in load_cache()}
-    env = dict(os.environ, SKDEEPCLUST_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     for n in args.n:
         for kind in args.kinds:
             for name in args.estimators:
@@ -196,18 +200,10 @@ def sweep(args) -> None:
                     continue
                 cmd = [sys.executable, __file__, "--point", name, kind, str(n), args.variant]
                 t0 = time.perf_counter()
-                try:
-                    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
-                    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-                    if out.returncode == 0 and lines:
-                        row = json.loads(lines[-1])
-                    else:
-                        err = (out.stderr.strip().splitlines() or ["?"])[-1]
-                        row = {"estimator": name, "kind": kind, "n": n, "variant": args.variant,
-                               "status": f"failed: {err[:200]}"}
-                except subprocess.TimeoutExpired:
-                    row = {"estimator": name, "kind": kind, "n": n, "variant": args.variant,
-                           "status": f"timed out after {args.timeout} s", "fit_s": None}
+                row = _in_subprocess(cmd, args.timeout, {"estimator": name, "kind": kind, "n": n,
+                                                         "variant": args.variant})
+                if row["status"].startswith("timed out"):
+                    row["fit_s"] = None
                 row["wall_s"] = round(time.perf_counter() - t0, 1)
                 print(json.dumps(row), flush=True)
                 with CACHE.open("a") as f:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device"]
+__all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device", "seed_from_random_state"]
 
 #: environment variable: ``0`` turns off the bfloat16 autocast of training on CUDA, ``1`` (or unset) keeps it on
 AUTOCAST_ENV = "SKDEEPCLUST_AUTOCAST"
@@ -139,6 +139,32 @@ class FitContext:
         return contextlib.nullcontext()
 
 
+def seed_from_random_state(random_state) -> int:
+    """The integer seed of a fit: ``random_state`` itself, one draw from it, or fresh entropy for ``None``.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.RandomState or None
+        An estimator's ``random_state``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        For any other type.
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
+
+
 def make_fit_context(random_state, device: torch.device, amp: bool | None = None) -> FitContext:
     """Create the per-fit generators from ``random_state``.
 
@@ -160,15 +186,7 @@ def make_fit_context(random_state, device: torch.device, amp: bool | None = None
     """
     if amp is None:
         amp = autocast_from_env()
-    if random_state is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    elif isinstance(random_state, np.random.RandomState):
-        seed = int(random_state.randint(0, 2**31 - 1))
-    elif isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        seed = int(random_state)
-    else:
-        raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
-    seq = np.random.SeedSequence(seed)
+    seq = np.random.SeedSequence(seed_from_random_state(random_state))
     torch_seed, dev_seed = (int(s) for s in seq.generate_state(2, dtype=np.uint64) >> np.uint64(1))
     gen = torch.Generator(device="cpu").manual_seed(torch_seed)
     dev_gen = torch.Generator(device=device).manual_seed(dev_seed)

@@ -422,6 +422,14 @@ def neighbor_graph(indices) -> sparse.csr_matrix:
     return (0.5 * (conn + conn.T)).tocsr()
 
 
+def _without_self_loops(affinity: sparse.spmatrix) -> sparse.csr_matrix:
+    """A float64 CSR copy of a graph with its diagonal removed (spectral embeddings and modularity ignore it)."""
+    A = sparse.csr_matrix(affinity, dtype=np.float64, copy=True)
+    A.setdiag(0.0)
+    A.eliminate_zeros()
+    return A
+
+
 def _cluster_qr(embedding: np.ndarray) -> np.ndarray:
     """Labels from a spectral embedding by column-pivoted QR (Damle, Minden and Ying, 2019): no restarts."""
     k = embedding.shape[1]
@@ -439,9 +447,7 @@ def _lobpcg_spectral_labels(affinity: sparse.spmatrix, n_clusters: int, random_s
     shift-invert, which factorises the Laplacian. A block of ``n_clusters`` vectors also finds a repeated
     eigenvalue (one per connected component of the graph), which single-vector Lanczos can miss.
     """
-    A = sparse.csr_matrix(affinity, dtype=np.float64, copy=True)
-    A.setdiag(0.0)
-    A.eliminate_zeros()
+    A = _without_self_loops(affinity)
     inv_sqrt = 1.0 / np.sqrt(np.maximum(np.asarray(A.sum(axis=1)).ravel(), 1e-12))
     normalised = (sparse.diags(inv_sqrt) @ A @ sparse.diags(inv_sqrt)).tocsr()
     start = np.random.default_rng(random_state).standard_normal((A.shape[0], n_clusters))
@@ -545,9 +551,7 @@ def graph_modularity(affinity: sparse.spmatrix, labels) -> float:
     >>> graph_modularity(A, [0, 0, 1, 1])
     0.5
     """
-    A = sparse.csr_matrix(affinity, dtype=np.float64, copy=True)
-    A.setdiag(0.0)
-    A.eliminate_zeros()
+    A = _without_self_loops(affinity)
     labels = np.unique(np.asarray(labels).ravel(), return_inverse=True)[1]
     if labels.shape[0] != A.shape[0]:
         raise ValueError(f"The graph has {A.shape[0]} nodes but labels has {labels.shape[0]}.")

@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import types
 from collections.abc import Iterable, Iterator, Sequence
-from numbers import Integral
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+
+from ._utils import seed_from_random_state
 
 __all__ = [
     "BatchShard",
@@ -83,13 +84,9 @@ def shared_random_state(random_state) -> int | object:
     int
         Rank 0's seed, on every process.
     """
-    if random_state is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    elif isinstance(random_state, np.random.RandomState):
-        seed = int(random_state.randint(0, 2**31 - 1))
-    elif isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        seed = int(random_state)
-    else:
+    try:
+        seed = seed_from_random_state(random_state)
+    except TypeError:
         return random_state
     t = torch.tensor([seed], dtype=torch.int64, device=_comm_device())
     dist.broadcast(t, src=0)

@@ -10,16 +10,21 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def run_all():
+def _load_script(name: str):
+    """Import ``benchmarks/<name>.py`` with the benchmarks folder on the path (its own imports need it)."""
     sys.path.insert(0, str(BENCH))
     try:
-        spec = importlib.util.spec_from_file_location("run_all", BENCH / "run_all.py")
+        spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         yield module
     finally:
         sys.path.remove(str(BENCH))
+
+
+@pytest.fixture(scope="module")
+def run_all():
+    yield from _load_script("run_all")
 
 
 def _run(method, dataset, seed, acc):
@@ -101,14 +106,7 @@ def test_report_lists_every_metric_per_row(run_all):
 
 @pytest.fixture(scope="module")
 def model_selection():
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("model_selection", BENCH / "model_selection.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCH))
+    yield from _load_script("model_selection")
 
 
 def test_model_selection_regret(model_selection):
