@@ -270,7 +270,7 @@ def report() -> None:
                 if pts:
                     ax.plot(*zip(*pts, strict=True), style, color=f"C{i}",
                             label=name if variant == "after" else f"{name} (exact, before)")
-        ns = np.array([1e3, 1e5])
+        ns = np.array([1e3, 1e6])
         ax.plot(ns, ns / 1e3 * 5, ":", color="grey", label="slope 1 (linear)")
         ax.set(xscale="log", yscale="log", xlabel="rows n", title=f"{kind} ({WIDTH[kind]} features)")
         ax.grid(True, which="both", alpha=0.3)

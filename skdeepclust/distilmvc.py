@@ -6,6 +6,7 @@ IEEE TNNLS 36(6), 2025 (arXiv:2310.18890). Specification: the official code, a f
 
 from __future__ import annotations
 
+import functools
 from numbers import Real
 
 import numpy as np
@@ -37,7 +38,7 @@ from .losses import (
 )
 from .multiview import _view_scale_params, check_view_sizes, is_view_list, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
-from .training import EMAUpdate, Trainer, cosine_momentum, embed_batches, epochs_for_steps, n_batches
+from .training import EMAUpdate, KeepBest, Trainer, cosine_momentum, embed_batches, epochs_for_steps, n_batches
 
 __all__ = ["DistilMVC"]
 
@@ -87,6 +88,48 @@ def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN
     per_epoch = n_batches(n_samples, min(batch_size, n_samples), True)
     steps = min(max(AUTO_EPOCHS * per_epoch, min_steps), MAX_STAGE_STEPS)
     return epochs_for_steps(steps, n_samples, min(batch_size, n_samples), drop_last=True, max_epochs=None)
+
+
+def contrastive_checkpoints(n_epochs, n_samples: int, batch_size: int, n_views: int) -> list[int]:
+    """Length of the contrastive stage and the epochs at which its learned features are scored.
+
+    ``"auto"`` starts from the reference's 50 epochs (:func:`stage_epochs` with no lower bound). Where
+    those are at most half of ``2 * MAX_STAGE_STEPS / n_views`` optimizer steps (the cost of
+    ``MAX_STAGE_STEPS`` steps of two views), the stage goes on to that length, with checkpoints at
+    doubling lengths; the fit keeps the checkpoint whose latent k-nearest-neighbour graph has the most
+    modular spectral partition. A given number of epochs is one checkpoint: the stage's end.
+
+    Parameters
+    ----------
+    n_epochs : int or "auto"
+        The estimator's ``n_epochs_contrastive``.
+    n_samples : int
+        Training samples.
+    batch_size : int
+        Mini-batch size of the stage.
+    n_views : int
+        Views the networks are trained with.
+
+    Returns
+    -------
+    list of int
+        Increasing one-based epoch numbers; the last is the stage's length.
+
+    Examples
+    --------
+    >>> contrastive_checkpoints("auto", 1797, 256, 2)    # 7 steps per epoch: 350 steps, then up to 1000
+    [50, 100, 143]
+    >>> contrastive_checkpoints("auto", 5000, 256, 2)    # 950 steps: no room to double
+    [50]
+    >>> contrastive_checkpoints("auto", 600, 256, 3), contrastive_checkpoints(20, 600, 256, 3)
+    ([50, 100, 200, 333], [20])
+    """
+    checkpoints = [stage_epochs(n_epochs, n_samples, batch_size, min_steps=0)]
+    if n_epochs == "auto":
+        longest = stage_epochs("auto", n_samples, batch_size, min_steps=2 * MAX_STAGE_STEPS // n_views)
+        while 2 * checkpoints[0] <= longest and checkpoints[-1] < longest:
+            checkpoints.append(min(2 * checkpoints[-1], longest))
+    return checkpoints
 
 
 class _DistilMVCNet(nn.Module):
@@ -152,8 +195,10 @@ class DistilMVC(BaseDeepClusterer):
         Stage-1 (reconstruction) epochs. ``"auto"``: 50 epochs, but at least 500 and at most 1000
         optimizer steps (:func:`~skdeepclust.distilmvc.stage_epochs`; see the User Guide).
     n_epochs_contrastive : int or "auto", default="auto"
-        Stage-2 (contrastive) epochs. ``"auto"``: 50 epochs, at most 1000 optimizer steps (no lower
-        bound: see the User Guide).
+        Stage-2 (contrastive) epochs. ``"auto"``: 50 epochs (at most 1000 optimizer steps); where that
+        is at most half of ``2000 / n_views`` steps, training goes on to that many steps with
+        checkpoints at doubling lengths, and the later stages start from the checkpoint whose latent
+        k-NN graph is most modular (``contrastive_epochs_``; see the User Guide).
     n_epochs_distill : int or "auto", default="auto"
         Stage-3 (self-distillation) epochs, same ``"auto"`` rule with ``distill_batch_size``.
     batch_size : int, default=256
@@ -231,6 +276,9 @@ class DistilMVC(BaseDeepClusterer):
     pseudo_labels_ : ndarray of shape (n_views, n_samples)
         The pseudo-labels of stage 3, per view (the same row for every view, except with
         ``pseudo_labels="kmeans"``).
+    contrastive_epochs_ : int
+        The stage-2 epoch whose weights the later stages start from: the last one, or with
+        ``n_epochs_contrastive="auto"`` the checkpoint kept (see the parameter).
     consensus_ : {"latent", "input", "union"}
         With ``pseudo_labels="auto"``: the graph whose spectral clustering became the pseudo-labels.
     consensus_scores_ : dict
@@ -241,7 +289,8 @@ class DistilMVC(BaseDeepClusterer):
     n_views_ : int
         Number of views the networks were trained with (2 for single-view input).
     history_ : list of dict
-        One record per epoch: ``stage``, ``epoch``, the mean loss terms, ``steps``, ``seconds``.
+        One record per epoch: ``stage``, ``epoch``, the mean loss terms, ``steps``, ``seconds``, and
+        at the stage-2 checkpoints ``checkpoint_score`` (the latent graph's modularity).
     device_ : torch.device
         Device used for training.
     n_features_in_ : int
@@ -276,6 +325,10 @@ class DistilMVC(BaseDeepClusterer):
     - stage lengths have bounds in optimizer steps (``"auto"``): the reconstruction and distillation
       stages run at least 500 steps (a data set of a few hundred rows would otherwise get a few dozen),
       and no stage runs more than 1000;
+    - on small data the contrastive stage goes on past the reference's 50 epochs and keeps the
+      checkpoint whose learned features give the most modular k-NN graph partition: a longer stage
+      can teach the encoders more (the digits as two views) or tie them to a wrong partition of the
+      cluster head (BDGP), and the modularity tells the two apart without labels;
     - neighbour pairing (``n_neighbors``): when the views are deterministic functions of one record
       (pixels and gradients of one image), a cross-view contrast between a sample's own views is
       solved by recognising the record, which says nothing about its class; pairing a view with a
@@ -539,14 +592,40 @@ class DistilMVC(BaseDeepClusterer):
             # the reference code's index k = epoch + batch + 1 with period n_epochs + 1 (it oscillates within an epoch)
             return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, self.ema_base)
 
+        K, eps = self.n_clusters, self.label_smoothing
+        seed = functools.cache(ctx.seed_for_sklearn)  # drawn once, when first needed
+        latent_partitions = {}  # scored checkpoints of stage 2: epoch -> (latent k-NN graph, its spectral labels)
+
+        def latent_partition():
+            # spectral clustering of the k-NN graph of all views' L2-normalised latent features, side by side
+            was_training = net.training
+            net.eval()
+            fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v]), dim=1)
+                               for v in range(V)], dim=1)
+            net.train(was_training)
+            graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=seed())
+            return graph, spectral_graph(graph, K, random_state=seed())
+
+        def latent_modularity(state):
+            graph, labels = latent_partitions[state.epoch + 1] = latent_partition()
+            return graph_modularity(graph, labels)
+
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loop = dict(n_samples=n, optimizer=optimizer, modules=[net])
         trainer.run("pretrain", pretrain_step, n_epochs=stage_epochs(self.n_epochs_pretrain, n, self.batch_size),
                     batch_size=self.batch_size, **loop)
-        trainer.run("contrastive", contrastive_step,
-                    n_epochs=stage_epochs(self.n_epochs_contrastive, n, self.batch_size, min_steps=0),
-                    batch_size=self.batch_size,
-                    callbacks=[EMAUpdate(net.teacher, net.student, momentum)], **loop)
+        # stage 2: the encoders are kept at the checkpoint whose latent graph is most modular
+        checkpoints = contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
+        callbacks = [EMAUpdate(net.teacher, net.student, momentum)]
+        if len(checkpoints) > 1:
+            callbacks.append(KeepBest([net], optimizer, latent_modularity, checkpoints))
+        trainer.run("contrastive", contrastive_step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
+                    callbacks=callbacks, **loop)
+        self.contrastive_epochs_ = checkpoints[-1]
+        if len(checkpoints) > 1 and not trainer.stopped:
+            kept = callbacks[1].restore()
+            self.contrastive_epochs_ = kept
+            latent_partitions = {"kept": latent_partitions[kept]}
         distill_batch = min(self.distill_batch_size or self.batch_size, n)
         n_epochs_distill = stage_epochs(self.n_epochs_distill, n, distill_batch)
         if n_epochs_distill == 0 or trainer.stopped:
@@ -554,19 +633,17 @@ class DistilMVC(BaseDeepClusterer):
 
         # stage 3: pseudo-labels (computed once) distilled into the student's cluster head
         net.eval()
-        K, eps = self.n_clusters, self.label_smoothing
         if self.pseudo_labels in ("auto", "spectral"):
-            # one consensus: spectral clustering of the k-NN graph of all views' latent features, side by side ...
-            fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v]), dim=1)
-                               for v in range(V)], dim=1)
-            seed = ctx.seed_for_sklearn()
-            latent_graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=seed)
+            # one consensus: the latent graph's spectral clustering ...
+            latent_graph, latent_labels = latent_partitions.get("kept") or latent_partition()
             if self.pseudo_labels == "spectral":
-                consensus = spectral_graph(latent_graph, K, random_state=seed)
+                consensus = latent_labels
             else:  # ... or of the input's graph, or of both graphs' sum: the most modular on the sum
                 input_graph = neighbor_graph(input_nn[:, : n_graph + 1])
                 graphs = {"latent": latent_graph, "input": input_graph, "union": latent_graph + input_graph}
-                candidates = {name: spectral_graph(g, K, random_state=seed) for name, g in graphs.items()}
+                candidates = {name: spectral_graph(g, K, random_state=seed()) for name, g in graphs.items()
+                              if name != "latent"}
+                candidates["latent"] = latent_labels
                 self.consensus_scores_ = {name: graph_modularity(graphs["union"], lab)
                                           for name, lab in candidates.items()}
                 self.consensus_ = max(self.consensus_scores_, key=self.consensus_scores_.get)

@@ -163,6 +163,55 @@ class EMAUpdate(Callback):
             torch._foreach_lerp_(t, s, 1.0 - tau)
 
 
+class KeepBest(Callback):
+    """Score the modules at chosen epochs of a stage and keep the weights of the best-scoring epoch.
+
+    After the stage, :meth:`restore` loads the kept weights (and the optimizer's state at that epoch),
+    so the next stage starts from them. Each scored epoch's history row gets a ``"checkpoint_score"``.
+
+    Parameters
+    ----------
+    modules : sequence of torch.nn.Module
+        Modules whose weights are kept.
+    optimizer : torch.optim.Optimizer
+        Optimizer whose state is kept with them.
+    score : callable
+        ``score(state) -> float``, higher is better, called after the last batch of each epoch in
+        ``at_epochs``.
+    at_epochs : collection of int
+        One-based epoch numbers to score.
+    """
+
+    def __init__(self, modules: Sequence[nn.Module], optimizer: torch.optim.Optimizer,
+                 score: Callable[[LoopState], float], at_epochs):
+        self.modules = list(modules)
+        self.optimizer = optimizer
+        self.score = score
+        self.at_epochs = frozenset(int(e) for e in at_epochs)
+        self.scores: dict[int, float] = {}
+        self.best_epoch: int | None = None
+        self._kept = None
+
+    def on_epoch_end(self, state: LoopState, record: dict) -> None:  # noqa: D102
+        epoch = state.epoch + 1
+        if epoch not in self.at_epochs:
+            return
+        s = record["checkpoint_score"] = self.scores[epoch] = float(self.score(state))
+        if self.best_epoch is None or s > self.scores[self.best_epoch]:
+            self.best_epoch = epoch
+            self._kept = ([copy.deepcopy(m.state_dict()) for m in self.modules],
+                          copy.deepcopy(self.optimizer.state_dict()))
+
+    def restore(self) -> int | None:
+        """Load the kept weights; the epoch they are from (``None`` when no epoch was scored)."""
+        if self._kept is not None:
+            for m, saved in zip(self.modules, self._kept[0], strict=True):
+                m.load_state_dict(saved)
+            self.optimizer.load_state_dict(self._kept[1])
+            self._kept = None
+        return self.best_epoch
+
+
 class LRSchedule(Callback):
     """Per-step learning-rate schedule: ``lr = initial_lr * factor(e)`` for every parameter group.
 

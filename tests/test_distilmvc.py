@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 from skdeepclust import DistilMVC, ViewScaler, stack_views
 from skdeepclust.datasets import make_multiview_blobs
+from skdeepclust.distilmvc import contrastive_checkpoints
 from skdeepclust.metrics import clustering_accuracy, silhouette_scorer
 from skdeepclust.training import NonFiniteLossError
 
@@ -60,6 +61,21 @@ def test_auto_consensus_keeps_the_most_modular_candidate(fitted, blobs):
     assert all(-0.5 <= q <= 1 for q in scores.values()) and scores[fitted.consensus_] > 0.5
     spectral_only = blob_model(pseudo_labels="spectral").fit(blobs.views)
     assert not hasattr(spectral_only, "consensus_")
+
+
+def test_auto_contrastive_stage_keeps_the_most_modular_checkpoint(blobs):
+    # 120 rows in batches of 16: 7 steps per epoch, so the reference's 50 epochs (350 steps) go on to 143 (1000)
+    est = small_distilmvc(n_clusters=3, batch_size=16, n_epochs_pretrain=2, n_epochs_contrastive="auto",
+                          n_epochs_distill=2).fit(blobs.views)
+    contrastive = [r for r in est.history_ if r["stage"] == "contrastive"]
+    assert len(contrastive) == 143
+    scores = {r["epoch"]: r["checkpoint_score"] for r in contrastive if "checkpoint_score" in r}
+    assert list(scores) == contrastive_checkpoints("auto", 120, 16, 2) == [50, 100, 143]
+    assert est.contrastive_epochs_ == max(scores, key=scores.get)
+    assert all(0.3 < q <= 1 for q in scores.values())  # three separated blobs: strongly modular graphs
+    fixed = short_model().fit(blobs.views)  # a given length: no checkpoints
+    assert fixed.contrastive_epochs_ == 5
+    assert not any("checkpoint_score" in r for r in fixed.history_)
 
 
 def short_model(**kw):

@@ -8,6 +8,7 @@ from skdeepclust.training import (
     STEP_SCHEDULE_MAX_EPOCHS,
     Callback,
     EMAUpdate,
+    KeepBest,
     LoopState,
     LRSchedule,
     NonFiniteLossError,
@@ -154,6 +155,28 @@ def test_embed_batches_matches_one_pass():
     out = embed_batches(lin, X, batch_size=4)
     assert out.shape == (10, 2) and not out.requires_grad
     assert torch.allclose(out, lin(X).detach())
+
+
+def test_keep_best_restores_the_best_scored_epoch():
+    ctx, model, X, y, opt = _setup()
+    hist, weights = [], {}
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    def score(state):  # scored at epochs 2, 4 and 8; epoch 4 scores best
+        epoch = state.epoch + 1
+        weights[epoch] = model.weight.detach().clone()
+        return {2: 0.1, 4: 0.5, 8: 0.3}[epoch]
+
+    keep = KeepBest([model], opt, score, at_epochs=[2, 4, 8])
+    Trainer(ctx, hist).run("fit", step, n_samples=40, n_epochs=8, batch_size=8, optimizer=opt, modules=[model],
+                           callbacks=[keep])
+    assert not torch.equal(model.weight, weights[4])  # training went on past the best checkpoint
+    assert keep.restore() == 4 and keep.scores == {2: 0.1, 4: 0.5, 8: 0.3}
+    assert torch.equal(model.weight, weights[4])
+    assert [r.get("checkpoint_score") for r in hist] == [None, 0.1, None, 0.5, None, None, None, 0.3]
+    assert keep.restore() == 4 and torch.equal(model.weight, weights[4])  # a second restore changes nothing
 
 
 def test_ema_update():
