@@ -47,6 +47,9 @@ __all__ = ["DistilMVC"]
 AUTO_EPOCHS, MIN_STAGE_STEPS, MAX_STAGE_STEPS = 50, 500, 1000
 #: neighbours per point of the k-NN graphs of the consensus pseudo-labels
 CONSENSUS_NEIGHBORS = 10
+#: how much more modular than the reference length's a later contrastive checkpoint must be to be kept: about the
+#: spread of that modularity between seeds at one length (0.001 - 0.025 measured, see the User Guide)
+CHECKPOINT_MARGIN = 0.01
 
 
 def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN_STAGE_STEPS) -> int:
@@ -97,7 +100,8 @@ def contrastive_checkpoints(n_epochs, n_samples: int, batch_size: int, n_views: 
     those are at most half of ``2 * MAX_STAGE_STEPS / n_views`` optimizer steps (the cost of
     ``MAX_STAGE_STEPS`` steps of two views), the stage goes on to that length, with checkpoints at
     doubling lengths; the fit keeps the checkpoint whose latent k-nearest-neighbour graph has the most
-    modular spectral partition. A given number of epochs is one checkpoint: the stage's end.
+    modular spectral partition, a later one only when it is more modular than the first by more than
+    ``CHECKPOINT_MARGIN``. A given number of epochs is one checkpoint: the stage's end.
 
     Parameters
     ----------
@@ -618,7 +622,7 @@ class DistilMVC(BaseDeepClusterer):
         checkpoints = contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
         callbacks = [EMAUpdate(net.teacher, net.student, momentum)]
         if len(checkpoints) > 1:
-            callbacks.append(KeepBest([net], optimizer, latent_modularity, checkpoints))
+            callbacks.append(KeepBest([net], optimizer, latent_modularity, checkpoints, margin=CHECKPOINT_MARGIN))
         trainer.run("contrastive", contrastive_step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
                     callbacks=callbacks, **loop)
         self.contrastive_epochs_ = checkpoints[-1]

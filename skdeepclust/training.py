@@ -166,6 +166,7 @@ class EMAUpdate(Callback):
 class KeepBest(Callback):
     """Score the modules at chosen epochs of a stage and keep the weights of the best-scoring epoch.
 
+    A later epoch replaces the first scored one only when it scores more than ``margin`` above it.
     After the stage, :meth:`restore` loads the kept weights (and the optimizer's state at that epoch),
     so the next stage starts from them. Each scored epoch's history row gets a ``"checkpoint_score"``.
 
@@ -180,14 +181,17 @@ class KeepBest(Callback):
         ``at_epochs``.
     at_epochs : collection of int
         One-based epoch numbers to score.
+    margin : float, default=0.0
+        How much more than the first scored epoch a later one must score to be kept instead.
     """
 
     def __init__(self, modules: Sequence[nn.Module], optimizer: torch.optim.Optimizer,
-                 score: Callable[[LoopState], float], at_epochs):
+                 score: Callable[[LoopState], float], at_epochs, margin: float = 0.0):
         self.modules = list(modules)
         self.optimizer = optimizer
         self.score = score
         self.at_epochs = frozenset(int(e) for e in at_epochs)
+        self.margin = float(margin)
         self.scores: dict[int, float] = {}
         self.best_epoch: int | None = None
         self._kept = None
@@ -197,10 +201,13 @@ class KeepBest(Callback):
         if epoch not in self.at_epochs:
             return
         s = record["checkpoint_score"] = self.scores[epoch] = float(self.score(state))
-        if self.best_epoch is None or s > self.scores[self.best_epoch]:
-            self.best_epoch = epoch
-            self._kept = ([copy.deepcopy(m.state_dict()) for m in self.modules],
-                          copy.deepcopy(self.optimizer.state_dict()))
+        if self.best_epoch is not None:
+            best = self.scores[self.best_epoch]
+            if s <= best + (self.margin if self.best_epoch == min(self.scores) else 0.0):
+                return
+        self.best_epoch = epoch
+        self._kept = ([copy.deepcopy(m.state_dict()) for m in self.modules],
+                      copy.deepcopy(self.optimizer.state_dict()))
 
     def restore(self) -> int | None:
         """Load the kept weights; the epoch they are from (``None`` when no epoch was scored)."""

@@ -179,6 +179,21 @@ def test_keep_best_restores_the_best_scored_epoch():
     assert keep.restore() == 4 and torch.equal(model.weight, weights[4])  # a second restore changes nothing
 
 
+@pytest.mark.parametrize(("scores", "kept"), [({2: 0.5, 4: 0.505, 8: 0.52}, 8),   # 8 beats 2 by more than 0.01
+                                               ({2: 0.5, 4: 0.505, 8: 0.509}, 2),  # nothing does: the first stays
+                                               ({2: 0.5, 4: 0.52, 8: 0.521}, 8)])  # past the first, any gain counts
+def test_keep_best_margin_over_the_first_checkpoint(scores, kept):
+    ctx, model, X, y, opt = _setup()
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    keep = KeepBest([model], opt, lambda state: scores[state.epoch + 1], at_epochs=scores, margin=0.01)
+    Trainer(ctx, []).run("fit", step, n_samples=40, n_epochs=8, batch_size=8, optimizer=opt, modules=[model],
+                         callbacks=[keep])
+    assert keep.restore() == kept
+
+
 def test_ema_update():
     teacher, student = nn.Linear(2, 2), nn.Linear(2, 2)
     with torch.no_grad():
