@@ -1,12 +1,14 @@
 """DistilMVC's consensus pseudo-labels: which k-NN graph to cluster, judged on fitted networks.
 
 ``fit`` trains stages 1 - 2 of ``DistilMVC`` with its defaults (``n_epochs_distill=0``, which runs them exactly
-as a default fit does) on one data set and seed, one torch thread, and saves the per-view latent features and
+as a default fit does, the contrastive stage's checkpoints included: it prints their modularity and the kept
+epoch) on one data set and seed, one torch thread, and saves the per-view latent features and
 the input to ``benchmarks/_cache/distilmvc_consensus/``. ``report`` then clusters, for every saved fit, the
 10-NN graph of the learned features ("latent", the former default ``pseudo_labels="spectral"``), of the input
 ("input", views scaled to unit total variance) and the sum of the two ("union"), keeps the most modular on the
 sum (what ``pseudo_labels="auto"`` does), and writes the ACC of each (the labels are used only to score) to
 ``benchmarks/results/distilmvc_consensus.jsonl``.
+The checkpoint scores of the fits behind the user guide are in ``benchmarks/results/distilmvc_checkpoints.jsonl``.
 Usage::
 
     python benchmarks/distilmvc_consensus.py fit HW 0        # one fit (minutes)
@@ -71,7 +73,9 @@ def fit(name: str, seed: int) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(CACHE / f"{name}_{seed}.npz", y=y, k=k, sizes=np.array(sizes), X=X.astype(np.float32),
                         z=np.stack(z) if len({a.shape for a in z}) == 1 else np.array(z, dtype=object), sec=sec)
-    print(name, seed, round(sec, 1), flush=True)
+    checkpoints = {r["epoch"]: round(r["checkpoint_score"], 4) for r in est.history_ if "checkpoint_score" in r}
+    print(name, seed, round(sec, 1), "kept contrastive epoch", est.contrastive_epochs_, "checkpoints", checkpoints,
+          flush=True)
 
 
 def report() -> None:
