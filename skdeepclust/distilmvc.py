@@ -620,16 +620,15 @@ class DistilMVC(BaseDeepClusterer):
                     batch_size=self.batch_size, **loop)
         # stage 2: the encoders are kept at the checkpoint whose latent graph is most modular
         checkpoints = contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
-        callbacks = [EMAUpdate(net.teacher, net.student, momentum)]
-        if len(checkpoints) > 1:
-            callbacks.append(KeepBest([net], optimizer, latent_modularity, checkpoints, margin=CHECKPOINT_MARGIN))
+        keep = (KeepBest([net], optimizer, latent_modularity, checkpoints, margin=CHECKPOINT_MARGIN)
+                if len(checkpoints) > 1 else None)
         trainer.run("contrastive", contrastive_step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
-                    callbacks=callbacks, **loop)
+                    callbacks=[EMAUpdate(net.teacher, net.student, momentum), *([keep] if keep else [])], **loop)
         self.contrastive_epochs_ = checkpoints[-1]
-        if len(checkpoints) > 1 and not trainer.stopped:
-            kept = callbacks[1].restore()
-            self.contrastive_epochs_ = kept
-            latent_partitions = {"kept": latent_partitions[kept]}
+        kept_partition = None  # the kept checkpoint's latent graph and labels, reused by the consensus
+        if keep is not None and not trainer.stopped:
+            self.contrastive_epochs_ = keep.restore()
+            kept_partition = latent_partitions[self.contrastive_epochs_]
         distill_batch = min(self.distill_batch_size or self.batch_size, n)
         n_epochs_distill = stage_epochs(self.n_epochs_distill, n, distill_batch)
         if n_epochs_distill == 0 or trainer.stopped:
@@ -639,7 +638,7 @@ class DistilMVC(BaseDeepClusterer):
         net.eval()
         if self.pseudo_labels in ("auto", "spectral"):
             # one consensus: the latent graph's spectral clustering ...
-            latent_graph, latent_labels = latent_partitions.get("kept") or latent_partition()
+            latent_graph, latent_labels = kept_partition or latent_partition()
             if self.pseudo_labels == "spectral":
                 consensus = latent_labels
             else:  # ... or of the input's graph, or of both graphs' sum: the most modular on the sum
