@@ -148,7 +148,7 @@ def run_throughput(name: str, kind: str, n_rows: int) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from skdeepclust import training
+    from skdeepclust.training import _trainer as training  # where the Trainer looks up epoch_batches
 
     _cap_epochs(training)
     est = make_estimator(name, kind).fit(make_data(kind, 10_000))

@@ -48,7 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shared_data import DATA, load_digits_images, load_usps, load_views  # noqa: E402
 
 from skdeepclust import MTDC, SPC, DistilMVC, HaDis, SeCu  # noqa: E402
-from skdeepclust._utils import AUTOCAST_ENV, autocast_from_env  # noqa: E402
+from skdeepclust._config import AUTOCAST_ENV  # noqa: E402
+from skdeepclust._config import autocast as autocast_from_env  # noqa: E402
 from skdeepclust.metrics import clustering_accuracy  # noqa: E402
 
 METHODS = ("DistilMVC", "HaDis", "SeCu", "MTDC", "SPC")

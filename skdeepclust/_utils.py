@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
@@ -12,32 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device", "seed_from_random_state"]
+from . import _config
 
-#: environment variable: ``0`` turns off the bfloat16 autocast of training on CUDA, ``1`` (or unset) keeps it on
-AUTOCAST_ENV = "SKDEEPCLUST_AUTOCAST"
-
-
-def autocast_from_env() -> bool:
-    """Whether ``SKDEEPCLUST_AUTOCAST`` allows bfloat16 autocast on CUDA (unset or empty: yes).
-
-    Returns
-    -------
-    bool
-        ``False`` for ``0``, ``True`` for ``1``, unset or empty.
-
-    Raises
-    ------
-    ValueError
-        If the variable holds anything else.
-    """
-    value = os.environ.get(AUTOCAST_ENV, "").strip()
-    if value in ("", "1"):
-        return True
-    if value == "0":
-        return False
-    raise ValueError(f"{AUTOCAST_ENV}={value!r} must be 0 (no autocast) or 1 (bfloat16 autocast on CUDA).")
-
+__all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device", "random_seeds"]
 
 @contextlib.contextmanager
 def keep_torch_threads():
@@ -139,30 +115,45 @@ class FitContext:
         return contextlib.nullcontext()
 
 
-def seed_from_random_state(random_state) -> int:
-    """The integer seed of a fit: ``random_state`` itself, one draw from it, or fresh entropy for ``None``.
+def random_seeds(random_state, n: int = 1) -> list[int]:
+    """The integer seeds of ``n`` fits from an estimator's ``random_state``: the one seeding function.
+
+    One fit (``n=1``) gets ``random_state`` itself when it is an ``int``; several get ``n`` integers
+    drawn from it (the same ones every time). A ``RandomState`` is consumed (``n`` draws); ``None``
+    gives fresh entropy (results then differ between calls).
 
     Parameters
     ----------
     random_state : int, numpy.random.RandomState or None
         An estimator's ``random_state``.
+    n : int, default=1
+        Number of seeds.
 
     Returns
     -------
-    int
+    list of int
 
     Raises
     ------
     TypeError
         For any other type.
+
+    Examples
+    --------
+    >>> random_seeds(7)
+    [7]
+    >>> random_seeds(7, 3) == random_seeds(7, 3)
+    True
     """
     if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
+        return [int(s) for s in np.random.SeedSequence().generate_state(n)]
     if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**31 - 1))
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return int(random_state)
-    raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
+        return [int(v) for v in random_state.randint(0, 2**31 - 1, size=n)]
+    if not isinstance(random_state, Integral) or isinstance(random_state, bool):
+        raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
+    if n == 1:
+        return [int(random_state)]
+    return [int(v) for v in np.random.SeedSequence(int(random_state)).generate_state(n) >> np.uint32(1)]
 
 
 def make_fit_context(random_state, device: torch.device, amp: bool | None = None) -> FitContext:
@@ -178,15 +169,15 @@ def make_fit_context(random_state, device: torch.device, amp: bool | None = None
         The resolved training device.
     amp : bool or None, default=None
         Allow mixed precision (bfloat16 autocast) on CUDA; ``None`` reads ``SKDEEPCLUST_AUTOCAST``
-        (:func:`autocast_from_env`: on unless it is ``0``).
+        (on unless it is ``0``).
 
     Returns
     -------
     FitContext
     """
     if amp is None:
-        amp = autocast_from_env()
-    seq = np.random.SeedSequence(seed_from_random_state(random_state))
+        amp = _config.autocast()
+    seq = np.random.SeedSequence(random_seeds(random_state)[0])
     torch_seed, dev_seed = (int(s) for s in seq.generate_state(2, dtype=np.uint64) >> np.uint64(1))
     gen = torch.Generator(device="cpu").manual_seed(torch_seed)
     dev_gen = torch.Generator(device=device).manual_seed(dev_seed)

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import warnings
 from collections.abc import Iterator
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -33,34 +32,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from . import distributed
-from ._utils import make_fit_context, resolve_device
+from . import _config, distributed
+from ._utils import make_fit_context, random_seeds, resolve_device
 from ._validation import IntInterval, all_rows_identical, check_float32_range
 from .metrics import knn_modularity, reference_space
-from .training import Trainer
+from .multiview import scale_params
+from .training import EMBED_BATCH, Trainer
 
 __all__ = ["BaseDeepClusterer"]
-
-#: rows per inference batch
-_INFER_BATCH = 4096
-#: environment variable: the number of threads torch and the BLAS/OpenMP libraries use during ``fit`` and
-#: inference (unset or empty: the threads are left as they are)
-NUM_THREADS_ENV = "SKDEEPCLUST_NUM_THREADS"
-
-
-def _threads_from_env() -> int | None:
-    """The thread count that ``SKDEEPCLUST_NUM_THREADS`` asks for, or ``None`` when it is unset or empty."""
-    value = os.environ.get(NUM_THREADS_ENV, "").strip()
-    if not value:
-        return None
-    n = int(value) if value.isdigit() else 0
-    if n < 1:
-        raise ValueError(
-            f"{NUM_THREADS_ENV}={value!r} is not a positive integer; set it to the number of threads to use, "
-            "or unset it to leave the threads as they are."
-        )
-    return n
-
 
 @contextlib.contextmanager
 def _thread_limit() -> Iterator[int | None]:
@@ -80,7 +59,7 @@ def _thread_limit() -> Iterator[int | None]:
     ValueError
         If the variable is set to anything but a positive integer.
     """
-    n = _threads_from_env()
+    n = _config.num_threads()
     if n is None:
         yield None
         return
@@ -128,6 +107,20 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError
+
+    def _fit_scaling(self, X: torch.Tensor, method: str, view_sizes=None) -> torch.Tensor:
+        """Learn the input scaling on the training tensor (``input_offset_``, ``input_scale_``); return ``X`` scaled.
+
+        ``method`` and ``view_sizes`` as in :func:`~skdeepclust.multiview.scale_params`.
+        """
+        offset, scale = scale_params(X, view_sizes, method)
+        self.input_offset_, self.input_scale_ = offset.cpu(), scale.cpu()
+        return (X - offset) / scale
+
+    @staticmethod
+    def _scaled(mods: dict, X: torch.Tensor) -> torch.Tensor:
+        """A batch scaled by the fitted input scaling (``mods`` from :meth:`_run_inference`)."""
+        return (X - mods["input_offset_"]) / mods["input_scale_"]
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         """Validate ``X`` into a 2-D float array (subclasses may accept other layouts first)."""
@@ -391,8 +384,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         emb_out, labels = None, np.empty(n, dtype=np.int64)
         with _thread_limit(), torch.no_grad():
-            for start in range(0, n, _INFER_BATCH):
-                stop = min(start + _INFER_BATCH, n)
+            for start in range(0, n, EMBED_BATCH):
+                stop = min(start + EMBED_BATCH, n)
                 xb = torch.tensor(X[start:stop], dtype=dtype, device=device)
                 emb, raw = self._infer(mods, xb)
                 labels[start:stop] = raw.cpu().numpy()
@@ -429,20 +422,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
 
 
 def _init_seeds(random_state, n_init: int) -> list:
-    """The ``random_state`` of each of ``n_init`` fits.
-
-    ``random_state`` itself for one fit (so ``n_init=1`` is the plain fit); otherwise ``n_init`` integers drawn
-    from it (an ``int`` gives the same integers every time).
-    """
-    if n_init == 1:
-        return [random_state]
-    if isinstance(random_state, np.random.RandomState):
-        return [int(v) for v in random_state.randint(0, 2**31 - 1, size=n_init)]
-    if random_state is None:
-        return [None] * n_init
-    if not isinstance(random_state, Integral) or isinstance(random_state, bool):
-        raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}.")
-    return [int(v) for v in np.random.SeedSequence(int(random_state)).generate_state(n_init) >> np.uint32(1)]
+    """The ``random_state`` of each of ``n_init`` fits: ``random_state`` itself for one fit, else drawn from it."""
+    return [random_state] if n_init == 1 else random_seeds(random_state, n_init)
 
 
 def _data_parallel_estimators() -> list[type]:

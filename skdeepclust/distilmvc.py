@@ -36,7 +36,7 @@ from .losses import (
     nt_xent,
     smoothed_one_hot,
 )
-from .multiview import _view_scale_params, check_view_sizes, is_view_list, split_views, stack_views
+from .multiview import check_view_sizes, is_view_list, scale_params, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
 from .training import EMAUpdate, KeepBest, Trainer, cosine_momentum, embed_batches, epochs_for_steps, n_batches
 
@@ -512,14 +512,7 @@ class DistilMVC(BaseDeepClusterer):
         V = self.n_views_ = 2 if single else len(sizes)
         self.n_features_out_ = self.n_clusters
 
-        # per-feature min-max scaling learned on the training data
-        if self.scaling == "minmax":
-            offset, scale = _view_scale_params(X.cpu().numpy(), sizes, "minmax")
-        else:
-            offset, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        self.input_offset_ = torch.as_tensor(offset, dtype=torch.float32)
-        self.input_scale_ = torch.as_tensor(scale, dtype=torch.float32)
-        X = (X - self.input_offset_.to(X.device)) / self.input_scale_.to(X.device)
+        X = self._fit_scaling(X, self.scaling, sizes)  # per-feature min-max scaling learned on the training data
         views = [X] * V if single else split_views(X, sizes)
 
         dims = tuple(int(d) for d in self.hidden_dims)
@@ -550,7 +543,9 @@ class DistilMVC(BaseDeepClusterer):
         n_nb = min(self.n_neighbors, n - 1) if not single else 0
         n_graph = min(CONSENSUS_NEIGHBORS, n - 1) if self.pseudo_labels == "auto" else 0
         if max(n_nb, n_graph) > 0:
-            balanced = torch.cat([v / v.var(0).sum().clamp_min(1e-12).sqrt() for v in views[: 1 if single else V]], 1)
+            Xin = X[:, : sizes[0]] if single else X
+            offset, scale = scale_params(Xin, sizes[:1] if single else sizes, "view-variance")
+            balanced = (Xin - offset) / scale
             input_nn = nearest_neighbors(balanced, max(n_nb, n_graph) + 1, random_state=ctx.rng)[1]
 
         # neighbour pairing: in the contrastive stage each view of a sample is, with probability 1/2, the same view
@@ -602,11 +597,8 @@ class DistilMVC(BaseDeepClusterer):
 
         def latent_partition():
             # spectral clustering of the k-NN graph of all views' L2-normalised latent features, side by side
-            was_training = net.training
-            net.eval()
-            fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v]), dim=1)
+            fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v], [net]), dim=1)
                                for v in range(V)], dim=1)
-            net.train(was_training)
             graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=seed())
             return graph, spectral_graph(graph, K, random_state=seed())
 
@@ -620,7 +612,7 @@ class DistilMVC(BaseDeepClusterer):
                     batch_size=self.batch_size, **loop)
         # stage 2: the encoders are kept at the checkpoint whose latent graph is most modular
         checkpoints = contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
-        keep = (KeepBest([net], optimizer, latent_modularity, checkpoints, margin=CHECKPOINT_MARGIN)
+        keep = (KeepBest([net], latent_modularity, checkpoints, optimizer=optimizer, margin=CHECKPOINT_MARGIN)
                 if len(checkpoints) > 1 else None)
         trainer.run("contrastive", contrastive_step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
                     callbacks=[EMAUpdate(net.teacher, net.student, momentum), *([keep] if keep else [])], **loop)

@@ -28,7 +28,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from ._utils import seed_from_random_state
+from ._utils import random_seeds
 
 __all__ = [
     "BatchShard",
@@ -85,7 +85,7 @@ def shared_random_state(random_state) -> int | object:
         Rank 0's seed, on every process.
     """
     try:
-        seed = seed_from_random_state(random_state)
+        seed = random_seeds(random_state)[0]
     except TypeError:
         return random_state
     t = torch.tensor([seed], dtype=torch.int64, device=_comm_device())

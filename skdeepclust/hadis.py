@@ -7,7 +7,7 @@ prototype scattering). Specification: the official code.
 from __future__ import annotations
 
 import copy
-import math
+import functools
 from numbers import Real
 
 import numpy as np
@@ -33,6 +33,7 @@ from .training import (
     cosine_momentum,
     embed_batches,
     epochs_for_steps,
+    warmup_cosine,
 )
 
 __all__ = ["HaDis"]
@@ -72,11 +73,7 @@ class _HaDisNet(nn.Module):
 
 def _embed_all(net: _HaDisNet, X: torch.Tensor) -> torch.Tensor:
     """Normalised target embedding of every row (target in eval mode), in float32."""
-    was_training = net.target.training
-    net.target.eval()
-    emb = embed_batches(net.embed, X)
-    net.target.train(was_training)
-    return emb
+    return embed_batches(net.embed, X, [net.target])
 
 
 class _PseudoLabels(Callback):
@@ -395,11 +392,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         warm = round(0.1 * total) if self.warmup_epochs is None else self.warmup_epochs
         self.n_epochs_, self.n_warmup_epochs_ = total, warm
 
-        def lr_factor(e: float) -> float:
-            if warm > 0 and e <= warm:
-                return e / warm
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, (e - warm) / max(1, total - warm))))
-
+        lr_factor = functools.partial(warmup_cosine, n_warmup=warm, n_epochs=total)
         def ema(state):  # the target's momentum rises from ema_base to 1 over training (cosine)
             return cosine_momentum(state.step, state.n_steps, self.ema_base)
 
@@ -444,7 +437,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         return (*super()._inference_modules(), "cluster_centers_", "train_embedding_", "train_labels_")
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        X = self._apply_input_transform(mods, X)
+        X = self._scaled(mods, X)
         emb = mods["network_"].embed(X)
         if mods["train_labels_"] is not None:  # spectral labels: the k-NN vote of the training embedding
             ref = torch.as_tensor(mods["train_embedding_"], dtype=emb.dtype, device=emb.device)

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, make_scorer, normalized_mutual_info_score, silhouette_score
 
 from .cluster import contingency_matrix, graph_modularity, match_labels, neighbor_graph
+from .multiview import scale_params
 
 __all__ = [
     "accuracy_scorer",
@@ -148,17 +149,12 @@ def reference_space(X, view_sizes=None) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_samples, n_features)
-        Float64 copy of ``X``, centred, each view scaled.
+        Float64 copy of ``X``, each view scaled (:func:`~skdeepclust.multiview.scale_params`,
+        ``"view-variance"``).
     """
     X = np.asarray(X, dtype=np.float64)
-    sizes = [X.shape[1]] if view_sizes is None else [int(s) for s in view_sizes]
-    blocks, start = [], 0
-    for size in sizes:
-        v = X[:, start : start + size]
-        v = v - v.mean(axis=0)
-        blocks.append(v / max(np.sqrt(v.var(axis=0).sum()), 1e-12))
-        start += size
-    return np.hstack(blocks)
+    offset, scale = scale_params(X, view_sizes, "view-variance")
+    return (X - offset) / scale
 
 
 def knn_modularity(X, labels, *, n_neighbors: int = 10, max_samples: int = 4000, random_state: int = 0) -> float:

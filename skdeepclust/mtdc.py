@@ -316,6 +316,6 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         trainer.run("mtdc", step, n_epochs=n_epochs - n_cc, **loop)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        probs = mods["network_"](self._apply_input_transform(mods, X))[1].to(X.dtype)
+        probs = mods["network_"](self._scaled(mods, X))[1].to(X.dtype)
         return probs, probs.argmax(1)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-__all__ = ["ViewScaler", "check_view_sizes", "is_view_list", "split_views", "stack_views"]
+__all__ = ["SCALINGS", "ViewScaler", "check_view_sizes", "is_view_list", "scale_params", "split_views", "stack_views"]
 
 
 def is_view_list(X) -> bool:
@@ -129,31 +130,81 @@ def split_views(X, view_sizes) -> list:
     return [X[:, int(a) : int(b)] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _view_scale_params(X: np.ndarray, view_sizes, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column ``(offset, scale)`` so that ``(X - offset) / scale`` is the scaled data."""
+#: the input scalings of :func:`scale_params`
+SCALINGS = ("standard", "minmax", "view-minmax", "view-variance", "none")
+
+
+def scale_params(X, view_sizes=None, method: str = "standard"):
+    """Per-column ``(offset, scale)`` of an input scaling, so that ``(X - offset) / scale`` is the scaled data.
+
+    The one place where input scalings are learned: the estimators' internal scaling, :class:`ViewScaler`
+    and :func:`~skdeepclust.metrics.reference_space` all call it. Applied view by view:
+
+    - ``"standard"``: every feature to zero mean and unit (unbiased) standard deviation;
+    - ``"minmax"``: every feature to ``[0, 1]``;
+    - ``"view-minmax"``: the whole view by its global minimum and maximum, keeping the relative scale of the
+      features inside a view;
+    - ``"view-variance"``: the whole view divided by the square root of its features' summed (unbiased)
+      variances, not centred, so that every view has unit total variance and counts alike in distances;
+    - ``"none"``: the identity.
+
+    Constant features (and views) are left unscaled: their scale is 1.
+
+    Parameters
+    ----------
+    X : ndarray or torch.Tensor of shape (n_samples, n_features)
+        Training data (the views side by side when ``view_sizes`` is given).
+    view_sizes : sequence of int, default=None
+        Column count per view; ``None`` treats all columns as one view.
+    method : {"standard", "minmax", "view-minmax", "view-variance", "none"}, default="standard"
+        Scaling scheme.
+
+    Returns
+    -------
+    offset, scale : ndarray or torch.Tensor of shape (n_features,)
+        Of ``X``'s kind, dtype and device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> offset, scale = scale_params(np.array([[0.0, 10.0, 1.0], [2.0, 30.0, 3.0]]), (2, 1), "view-minmax")
+    >>> offset.tolist(), scale.tolist()
+    ([0.0, 0.0, 1.0], [30.0, 30.0, 2.0])
+    """
+    if method not in SCALINGS:
+        raise ValueError(f"Unknown scaling {method!r}; use one of {', '.join(map(repr, SCALINGS))}.")
+    is_numpy = not isinstance(X, torch.Tensor)
+    T = torch.from_numpy(np.ascontiguousarray(X)) if is_numpy else X
     offsets, scales = [], []
-    for v in split_views(X, view_sizes):
-        if method == "minmax":
-            lo, span = v.min(axis=0), v.max(axis=0) - v.min(axis=0)
+    for v in split_views(T, [T.shape[1]] if view_sizes is None else view_sizes):
+        d, ones = v.shape[1], torch.ones(v.shape[1], dtype=v.dtype, device=v.device)
+        if method == "standard":
+            lo = v.mean(0)
+            span = v.std(0) if v.shape[0] > 1 else ones
+        elif method == "minmax":
+            lo = v.min(0).values
+            span = v.max(0).values - lo
         elif method == "view-minmax":
-            lo = np.full(v.shape[1], v.min())
-            span = np.full(v.shape[1], v.max() - v.min())
-        else:  # standard
-            lo, span = v.mean(axis=0), v.std(axis=0)
+            lo, span = v.min().expand(d), (v.max() - v.min()).expand(d)
+        elif method == "view-variance":
+            lo, span = torch.zeros_like(ones), v.var(0).sum().clamp_min(1e-12).sqrt().expand(d)
+        else:
+            lo, span = torch.zeros_like(ones), ones
         offsets.append(lo)
-        scales.append(np.where(span > 0, span, 1.0))
-    return np.concatenate(offsets), np.concatenate(scales)
+        scales.append(torch.where(span > 0, span, ones))
+    offset, scale = torch.cat(offsets), torch.cat(scales)
+    return (offset.numpy(), scale.numpy()) if is_numpy else (offset, scale)
 
 
 class ViewScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each view of a stacked multi-view array.
 
-    Three schemes, applied view by view:
+    Three schemes of :func:`scale_params`, applied view by view:
 
     - ``"minmax"``: every feature to ``[0, 1]`` (what the DistilMVC/MFLVC loaders do for most views);
     - ``"view-minmax"``: the whole view block by its global min and max, keeping the relative scale of
       the features inside a view (the Caltech101 loaders); scikit-learn has no such block scaler;
-    - ``"standard"``: every feature to zero mean, unit variance.
+    - ``"standard"``: every feature to zero mean, unit (unbiased) variance.
 
     Constant features are left centred but not divided.
 
@@ -209,7 +260,7 @@ class ViewScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         sizes = check_view_sizes(self.view_sizes, X.shape[1])
-        self.offset_, self.scale_ = _view_scale_params(X, sizes, self.method)
+        self.offset_, self.scale_ = scale_params(X, sizes, self.method)
         return self
 
     def transform(self, X):

@@ -6,7 +6,7 @@ Specification: the official code.
 
 from __future__ import annotations
 
-import math
+import functools
 from numbers import Real
 
 import torch
@@ -19,7 +19,16 @@ from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .nn import ProjectionHead
 from .single_view import SingleViewMixin
-from .training import Callback, LoopState, LRSchedule, Trainer, clamp_batch_size, epochs_for_steps, n_batches
+from .training import (
+    Callback,
+    LoopState,
+    LRSchedule,
+    Trainer,
+    clamp_batch_size,
+    epochs_for_steps,
+    n_batches,
+    warmup_cosine,
+)
 
 __all__ = ["SeCu", "entropy_constrained_assignment", "secu_centre_loss", "size_constrained_assignment"]
 
@@ -422,7 +431,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         optimizer = torch.optim.SGD(
             [
                 {"params": encoder_params, "lr": self.lr * batch / 128},
-                {"params": list(net.centres.parameters()), "lr": self.center_lr, "scheduled": False},
+                {"params": list(net.centres.parameters()), "lr": self.center_lr},
             ],
             lr=self.lr * batch / 128,
             momentum=self.momentum,
@@ -434,13 +443,10 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         self.n_epochs_ = total
         steps_per_epoch = n_batches(n, batch, drop_last=False)
 
-        def lr_factor(e: float) -> float:  # e: fractional epoch of the next step
-            if e <= 1:
-                return 0.0
-            if e <= 1 + warm:
-                return max(1 / steps_per_epoch, e - 1) / max(warm, 1)
-            return 0.5 * (1 + math.cos(math.pi * (e - 1 - warm) / max(1e-9, total - 1 - warm)))
-
+        # the encoder: lr 0 in the first epoch (it only initialises the assignments), then warm-up and cosine; the
+        # centres: constant
+        lr_factor = functools.partial(warmup_cosine, n_warmup=warm, n_epochs=total, start=1,
+                                      min_warmup=1 / steps_per_epoch)
         dev = ctx.device
         assign = [torch.ones(n, dtype=torch.long, device=dev) for _ in sizes]  # stored label of every instance
         duals = [torch.zeros(k, device=dev) for k in sizes]
@@ -482,13 +488,13 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
             return {"repr": loss_x / (2 * H), "centre": loss_c / (2 * H)}
 
         trainer.run("secu", step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer, modules=[net],
-                    drop_last=False,
-                    callbacks=[snapshot, _SmallestCluster(assign[0], sizes[0]), LRSchedule(optimizer, lr_factor)])
+                    drop_last=False, callbacks=[snapshot, _SmallestCluster(assign[0], sizes[0]),
+                                                LRSchedule(optimizer, [lr_factor, None])])
         self.assignments_ = [a.cpu().numpy() for a in assign]
         self.cluster_centers_ = net.head(0).detach().T.float().cpu().numpy()
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
-        emb = net.embed(self._apply_input_transform(mods, X))
+        emb = net.embed(self._scaled(mods, X))
         return emb, (emb @ net.head(0)).argmax(1)
 

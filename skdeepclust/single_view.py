@@ -58,24 +58,14 @@ class SingleViewMixin:
                     f"With image_shape, pixel values must lie in [0, 1] (got [{lo:.4g}, {hi:.4g}]); "
                     "divide 8-bit images by 255."
                 )
-            self.input_offset_ = torch.zeros(X.shape[1])
-            self.input_scale_ = torch.ones(X.shape[1])
-            return X
-        mean = X.mean(0)
-        std = X.std(0) if X.shape[0] > 1 else torch.ones_like(mean)
-        self.input_offset_ = mean.cpu()
-        self.input_scale_ = torch.where(std > 0, std, torch.ones_like(std)).cpu()
-        return (X - mean) / self.input_scale_.to(X.device)
+            return self._fit_scaling(X, "none")
+        return self._fit_scaling(X, "standard")
 
     def _input_transform_attrs(self) -> tuple[str, ...]:
         return ("input_offset_", "input_scale_")
 
     def _inference_modules(self) -> tuple[str, ...]:
         return ("network_", *self._input_transform_attrs())
-
-    @staticmethod
-    def _apply_input_transform(mods: dict, X: torch.Tensor) -> torch.Tensor:
-        return (X - mods["input_offset_"]) / mods["input_scale_"]
 
     def _make_augment(self, X: torch.Tensor):
         if self.augment is not None:

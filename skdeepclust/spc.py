@@ -27,8 +27,6 @@ from .training import Callback, LoopState, Trainer, embed_batches
 
 __all__ = ["SPC", "ensemble_vote", "relative_latent_noise"]
 
-#: rows per batch when extracting the codes (each row holds every member's activations)
-_LATENT_BATCH = 1024
 
 
 def relative_latent_noise(z: torch.Tensor, sigma: float, generator: torch.Generator,
@@ -393,7 +391,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         """Round ``r``'s vote: every voter labels the members' codes; record it in ``rounds_`` and ``history_``."""
         t0 = time.perf_counter()
         net.eval()
-        codes = embed_batches(lambda x: net.ae.encode(net.members_input(x)), X, _LATENT_BATCH)
+        codes = embed_batches(lambda x: net.ae.encode(net.members_input(x)), X, [net])
         labellings = self._label_voters(codes.cpu().numpy().astype(np.float64), seed)
         labels, sel, n_voters = ensemble_vote(labellings, self.n_clusters, self.agreement_threshold, pivot)
         record = {"round": r, "labels": labels, "selected": sel, "fraction_selected": float(sel.mean()),
@@ -499,7 +497,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
-        z = net.ae.encode(net.members_input(self._apply_input_transform(mods, X)))
+        z = net.ae.encode(net.members_input(self._scaled(mods, X)))
         probs = net.heads(z).softmax(-1).mean(1)
         return z.reshape(z.shape[0], -1), probs.argmax(1)
 

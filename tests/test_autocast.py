@@ -7,7 +7,9 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
-from skdeepclust._utils import AUTOCAST_ENV, FitContext, autocast_from_env, make_fit_context
+from skdeepclust._config import AUTOCAST_ENV
+from skdeepclust._config import autocast as autocast_from_env
+from skdeepclust._utils import FitContext, make_fit_context
 
 from ._instances import small_secu
 

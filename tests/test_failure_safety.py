@@ -12,7 +12,7 @@ from torch import nn
 import skdeepclust.base
 import skdeepclust.distilmvc
 import skdeepclust.spc
-import skdeepclust.training
+import skdeepclust.training._trainer
 from skdeepclust import MTDC, SPC, DistilMVC, HaDis, SeCu
 from skdeepclust.spc import _embed_and_cluster
 from skdeepclust.training import epoch_batches, n_batches
@@ -125,13 +125,13 @@ def test_interrupt_before_the_networks_exist_reraises_and_keeps_state(name, blob
 def test_interrupt_during_training_keeps_a_usable_model(name, blobs, monkeypatch):
     est = FAST[name](**({"n_epochs_contrastive": 3} if name == "DistilMVC" else {}))
     tick = _interrupt_on_call(2)
-    real = skdeepclust.training.epoch_batches
+    real = skdeepclust.training._trainer.epoch_batches
 
     def batches(*args, **kwargs):
         tick()  # Ctrl-C at the start of the second epoch
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(skdeepclust.training, "epoch_batches", batches)
+    monkeypatch.setattr(skdeepclust.training._trainer, "epoch_batches", batches)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         est.fit(blobs)
     assert est.interrupted_ and len(est.history_) == 1

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
+import torch
 
-from skdeepclust.multiview import ViewScaler, check_view_sizes, is_view_list, split_views, stack_views
+from skdeepclust.multiview import ViewScaler, check_view_sizes, is_view_list, scale_params, split_views, stack_views
 
 
 def test_stack_and_split_round_trip():
@@ -48,3 +49,24 @@ def test_view_scaler_errors():
         ViewScaler(view_sizes=(1, 1)).fit(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="features"):
         ViewScaler().fit(np.zeros((3, 3))).transform(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "view-minmax", "view-variance", "none"])
+def test_scale_params_same_on_numpy_and_torch(method):
+    X = np.random.default_rng(0).normal(size=(20, 5)) * [1, 10, 100, 1, 1]
+    offset, scale = scale_params(X, (3, 2), method)
+    t_offset, t_scale = scale_params(torch.from_numpy(X), (3, 2), method)
+    np.testing.assert_array_equal(offset, t_offset.numpy())
+    np.testing.assert_array_equal(scale, t_scale.numpy())
+    Z = (X - offset) / scale
+    if method == "view-variance":  # every view has unit total (unbiased) variance
+        np.testing.assert_allclose([Z[:, :3].var(0, ddof=1).sum(), Z[:, 3:].var(0, ddof=1).sum()], 1.0)
+    elif method == "standard":
+        np.testing.assert_allclose(Z.std(0, ddof=1), 1.0)
+    elif method == "none":
+        np.testing.assert_array_equal(Z, X)
+
+
+def test_scale_params_rejects_an_unknown_method():
+    with pytest.raises(ValueError, match="Unknown scaling 'robust'"):
+        scale_params(np.zeros((3, 2)), None, "robust")

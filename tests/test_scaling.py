@@ -18,7 +18,7 @@ from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from skdeepclust import SeCu
-from skdeepclust.base import NUM_THREADS_ENV
+from skdeepclust._config import NUM_THREADS_ENV
 
 distributed = pytest.importorskip(
     "distributed", reason="dask.distributed is not installed (pip install 'dask[distributed]'; it is in the test extra)"

@@ -7,7 +7,7 @@ from sklearn.datasets import make_blobs
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from skdeepclust import SeCu
-from skdeepclust.base import NUM_THREADS_ENV
+from skdeepclust._config import NUM_THREADS_ENV
 
 from ._instances import small_secu
 

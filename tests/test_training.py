@@ -1,8 +1,10 @@
+import functools
+
 import pytest
 import torch
 from torch import nn
 
-import skdeepclust.training
+import skdeepclust.training._trainer
 from skdeepclust._utils import make_fit_context
 from skdeepclust.training import (
     STEP_SCHEDULE_MAX_EPOCHS,
@@ -15,6 +17,7 @@ from skdeepclust.training import (
     Trainer,
     embed_batches,
     epochs_for_steps,
+    warmup_cosine,
 )
 
 
@@ -169,7 +172,7 @@ def test_keep_best_restores_the_best_scored_epoch():
         weights[epoch] = model.weight.detach().clone()
         return {2: 0.1, 4: 0.5, 8: 0.3}[epoch]
 
-    keep = KeepBest([model], opt, score, at_epochs=[2, 4, 8])
+    keep = KeepBest([model], score, at_epochs=[2, 4, 8], optimizer=opt)
     Trainer(ctx, hist).run("fit", step, n_samples=40, n_epochs=8, batch_size=8, optimizer=opt, modules=[model],
                            callbacks=[keep])
     assert not torch.equal(model.weight, weights[4])  # training went on past the best checkpoint
@@ -188,7 +191,7 @@ def test_keep_best_margin_over_the_first_checkpoint(scores, kept):
     def step(idx, state):
         return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
 
-    keep = KeepBest([model], opt, lambda state: scores[state.epoch + 1], at_epochs=scores, margin=0.01)
+    keep = KeepBest([model], lambda state: scores[state.epoch + 1], at_epochs=scores, optimizer=opt, margin=0.01)
     Trainer(ctx, []).run("fit", step, n_samples=40, n_epochs=8, batch_size=8, optimizer=opt, modules=[model],
                          callbacks=[keep])
     assert keep.restore() == kept
@@ -240,8 +243,8 @@ def _bars(monkeypatch):
         opened.append(make(*args, **kwargs))
         return opened[-1]
 
-    make = skdeepclust.training._progress_bar
-    monkeypatch.setattr(skdeepclust.training, "_progress_bar", record)
+    make = skdeepclust.training._trainer._progress_bar
+    monkeypatch.setattr(skdeepclust.training._trainer, "_progress_bar", record)
     return opened
 
 
@@ -266,3 +269,59 @@ def test_progress_bar_closed_on_interrupt_and_on_errors(monkeypatch, capsys):
                                         modules=[model])
     assert capsys.readouterr().err.endswith("\n")
     assert len(opened) == 2 and all(bar not in type(bar)._instances for bar in opened)  # both closed
+
+
+def test_keep_best_patience_stops_the_stage_and_ties_go_later():
+    ctx, model, X, y, opt = _setup()
+    hist = []
+    scores = {1: 0.2, 2: 0.4, 3: 0.4, 4: 0.3, 5: 0.9, 6: 0.1}
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    keep = KeepBest([model], lambda state: scores[state.epoch + 1], at_epochs=scores, prefer_later=True, patience=2)
+    Trainer(ctx, hist).run("fit", step, n_samples=40, n_epochs=6, batch_size=8, optimizer=opt, modules=[model],
+                           callbacks=[keep])
+    # epochs 3 (a tie) and 4 (lower) raise nothing: the stage ends after epoch 4, keeping the later tie
+    assert [r["epoch"] for r in hist] == [1, 2, 3, 4]
+    assert "stop" in hist[-1] and all("stop" not in r for r in hist[:-1])
+    assert keep.restore() == 3
+
+
+def test_lr_schedule_one_factor_per_group():
+    ctx, model, X, y, opt = _setup()
+    extra = nn.Parameter(torch.zeros(1))
+    opt.add_param_group({"params": [extra], "lr": 0.5})
+    seen = []
+
+    def step(idx, state):
+        seen.append([g["lr"] for g in opt.param_groups])
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean() + 0 * extra.sum()}
+
+    Trainer(ctx, []).run("s", step, n_samples=40, n_epochs=1, batch_size=20, optimizer=opt, modules=[model],
+                         callbacks=[LRSchedule(opt, [lambda e: e, None])])
+    assert seen == [[pytest.approx(0.05), 0.5], [pytest.approx(0.1), 0.5]]
+    with pytest.raises(ValueError, match="2 parameter groups"):
+        LRSchedule(opt, [None])
+
+
+def test_warmup_cosine():
+    f = functools.partial(warmup_cosine, n_warmup=2, n_epochs=6, start=1)
+    assert f(0.5) == 0.0 and f(1.0) == 0.0
+    assert f(2.0) == 0.5 and f(3.0) == 1.0
+    assert f(4.5) == pytest.approx(0.5) and f(6.0) == pytest.approx(0.0) and f(7.0) == pytest.approx(0.0)
+    assert warmup_cosine(1.25, n_warmup=2, n_epochs=6, start=1, min_warmup=0.5) == 0.25
+
+
+def test_embed_batches_switches_modes_and_restores_them():
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    net.train()
+    net[2].eval()  # a mixed state comes back as it was
+    X = torch.randn(9, 3, generator=torch.Generator().manual_seed(0))
+    out = embed_batches(net, X, [net], batch_size=4)
+    net.eval()
+    assert torch.allclose(out, net(X).detach())
+    net.train()
+    net[2].eval()
+    embed_batches(net, X, [net])
+    assert net.training and net[1].training and not net[2].training

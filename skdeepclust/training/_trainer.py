@@ -1,12 +1,12 @@
-"""The one training loop every estimator uses.
+"""The training loop: :class:`Trainer`, its :class:`LoopState`, batch arithmetic and batched embedding passes.
 
 A :class:`Trainer` is bound once per fit. Data stay as tensors on the device; an epoch is a shuffled
 permutation of sample indices cut into batches, each passed with the :class:`LoopState` to a
 method-supplied ``step`` function that returns its loss terms. The loop owns everything else:
 optimizer steps, bfloat16 autocast on CUDA, non-finite loss detection (with the last
-good weights restored), per-epoch history, a progress bar per stage (tqdm), callbacks (EMA teachers,
-learning-rate schedules, pseudo-label refreshes), which receive the same state, and clean stopping on
-``KeyboardInterrupt``.
+good weights restored), per-epoch history, a progress bar per stage (tqdm), callbacks
+(:mod:`skdeepclust.training._callbacks`), which receive the same state and may end a stage early,
+and clean stopping on ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -18,29 +18,33 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Number
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import distributed
-from ._utils import FitContext
+from .. import distributed
+from .._utils import FitContext
+
+if TYPE_CHECKING:
+    from ._callbacks import Callback
 
 __all__ = [
-    "Callback",
-    "EMAUpdate",
-    "LRSchedule",
+    "EMBED_BATCH",
     "LoopState",
     "NonFiniteLossError",
     "STEP_SCHEDULE_MAX_EPOCHS",
     "Trainer",
     "clamp_batch_size",
-    "cosine_momentum",
     "embed_batches",
     "epoch_batches",
     "epochs_for_steps",
     "n_batches",
 ]
+
+#: rows per batch of every pass over many rows without gradients (:func:`embed_batches`, ``predict``, ``transform``)
+EMBED_BATCH = 4096
 
 StepFn = Callable[[torch.Tensor, "LoopState"], dict[str, torch.Tensor]]
 
@@ -75,6 +79,9 @@ class LoopState:
     shard : BatchShard or None
         In data-parallel training (see :mod:`skdeepclust.distributed`), how the batch being computed
         is split over the processes; ``None`` in a single process.
+    stop_reason : str or None
+        Set by a callback (:meth:`stop`) to end the stage after the current epoch; recorded as the
+        ``"stop"`` entry of that epoch's history row.
     """
 
     stage: str
@@ -86,6 +93,17 @@ class LoopState:
     n_steps: int = 0
     global_step: int = 0
     shard: distributed.BatchShard | None = None
+    stop_reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        """End the stage once the current epoch is done, for ``reason`` (kept in the history).
+
+        Parameters
+        ----------
+        reason : str
+            Why the stage ends early, e.g. ``"no better checkpoint in 3 rounds"``.
+        """
+        self.stop_reason = reason
 
     @property
     def progress(self) -> float:
@@ -124,137 +142,8 @@ class LoopState:
         return y if self.shard is None else self.shard.gather(y)
 
 
-class Callback:
-    """Hook into a :class:`Trainer` stage; override any method. Each receives the :class:`LoopState`."""
-
-    def on_epoch_begin(self, state: LoopState) -> None:
-        """Run before the first batch of an epoch (before its batches are drawn)."""
-
-    def on_batch_end(self, state: LoopState) -> None:
-        """Run after each optimizer step."""
-
-    def on_epoch_end(self, state: LoopState, record: dict) -> None:
-        """Run after the last batch of an epoch; ``record`` is its history row (may be extended)."""
-
-
-class EMAUpdate(Callback):
-    """Exponential moving average of a student module into a teacher after each step.
-
-    ``teacher <- tau * teacher + (1 - tau) * student``, with ``tau = momentum(state)`` per step.
-
-    Parameters
-    ----------
-    teacher, student : torch.nn.Module
-        Modules of identical structure.
-    momentum : callable
-        ``momentum(state) -> tau``, given the :class:`LoopState` after the step.
-    """
-
-    def __init__(self, teacher: nn.Module, student: nn.Module, momentum: Callable[[LoopState], float]):
-        self.teacher = teacher
-        self.student = student
-        self.momentum = momentum
-
-    def on_batch_end(self, state: LoopState) -> None:  # noqa: D102
-        tau = self.momentum(state)
-        with torch.no_grad():
-            t = list(self.teacher.parameters())
-            s = list(self.student.parameters())
-            torch._foreach_lerp_(t, s, 1.0 - tau)
-
-
-class KeepBest(Callback):
-    """Score the modules at chosen epochs of a stage and keep the weights of the best-scoring epoch.
-
-    A later epoch replaces the first scored one only when it scores more than ``margin`` above it.
-    After the stage, :meth:`restore` loads the kept weights (and the optimizer's state at that epoch),
-    so the next stage starts from them. Each scored epoch's history row gets a ``"checkpoint_score"``.
-
-    Parameters
-    ----------
-    modules : sequence of torch.nn.Module
-        Modules whose weights are kept.
-    optimizer : torch.optim.Optimizer
-        Optimizer whose state is kept with them.
-    score : callable
-        ``score(state) -> float``, higher is better, called after the last batch of each epoch in
-        ``at_epochs``.
-    at_epochs : collection of int
-        One-based epoch numbers to score.
-    margin : float, default=0.0
-        How much more than the first scored epoch a later one must score to be kept instead.
-    """
-
-    def __init__(self, modules: Sequence[nn.Module], optimizer: torch.optim.Optimizer,
-                 score: Callable[[LoopState], float], at_epochs, margin: float = 0.0):
-        self.modules = list(modules)
-        self.optimizer = optimizer
-        self.score = score
-        self.at_epochs = frozenset(int(e) for e in at_epochs)
-        self.margin = float(margin)
-        self.scores: dict[int, float] = {}
-        self.best_epoch: int | None = None
-        self._kept = None
-
-    def on_epoch_end(self, state: LoopState, record: dict) -> None:  # noqa: D102
-        epoch = state.epoch + 1
-        if epoch not in self.at_epochs:
-            return
-        s = record["checkpoint_score"] = self.scores[epoch] = float(self.score(state))
-        if self.best_epoch is not None:
-            best = self.scores[self.best_epoch]
-            if s <= best + (self.margin if self.best_epoch == min(self.scores) else 0.0):
-                return
-        self.best_epoch = epoch
-        self._kept = ([copy.deepcopy(m.state_dict()) for m in self.modules],
-                      copy.deepcopy(self.optimizer.state_dict()))
-
-    def restore(self) -> int | None:
-        """Load the kept weights; the epoch they are from (``None`` when no epoch was scored)."""
-        if self._kept is not None:
-            for m, saved in zip(self.modules, self._kept[0], strict=True):
-                m.load_state_dict(saved)
-            self.optimizer.load_state_dict(self._kept[1])
-            self._kept = None
-        return self.best_epoch
-
-
-class LRSchedule(Callback):
-    """Per-step learning-rate schedule: ``lr = initial_lr * factor(e)`` for every parameter group.
-
-    ``e`` is the fractional epoch of the *next* step, ``epoch + k / n_batches`` with ``k`` the 1-based
-    step within the epoch (so the first step of training sees ``e = 1 / n_batches``). Each group's
-    starting ``lr`` is kept as ``initial_lr`` (groups may have different base rates, e.g. a predictor
-    at 10x); a group created with ``"scheduled": False`` keeps its rate.
-
-    Parameters
-    ----------
-    optimizer : torch.optim.Optimizer
-        Optimizer whose groups are scheduled.
-    factor : callable
-        ``factor(e) -> float``.
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer, factor: Callable[[float], float]):
-        self.optimizer, self.factor = optimizer, factor
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-
-    def _apply(self, e: float) -> None:
-        f = self.factor(e)
-        for group in self.optimizer.param_groups:
-            if group.get("scheduled", True):
-                group["lr"] = group["initial_lr"] * f
-
-    def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
-        self._apply(state.epoch + 1 / state.n_batches)
-
-    def on_batch_end(self, state: LoopState) -> None:  # noqa: D102
-        self._apply(state.epoch + (state.batch + 2) / state.n_batches)
-
-
 #: history entries that are not loss terms (left out of the progress bar's postfix)
-_NOT_TERMS = ("stage", "epoch", "seconds", "steps")
+_NOT_TERMS = ("stage", "epoch", "seconds", "steps", "stop")
 
 
 def _progress_bar(stage: str, n_epochs: int, enabled: bool) -> tqdm:
@@ -544,8 +433,12 @@ class Trainer:
                     cb.on_epoch_end(state, record)
                 record["steps"] = len(batches)
                 record["seconds"] = time.perf_counter() - t0
+                if state.stop_reason is not None:
+                    record["stop"] = state.stop_reason
                 self.history.append(record)
                 _show_epoch(bar, record)
+                if state.stop_reason is not None:
+                    break
         except KeyboardInterrupt:
             self.stopped_in = stage
         finally:
@@ -572,11 +465,13 @@ def clamp_batch_size(batch_size: int, n_samples: int) -> int:
 
 
 @torch.no_grad()
-def embed_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """Apply ``fn`` to ``X`` in batches without gradients and concatenate the float32 results.
+def embed_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, modules: Sequence[nn.Module] = (),
+                  batch_size: int = EMBED_BATCH) -> torch.Tensor:
+    """Apply ``fn`` to ``X`` in batches, in eval mode and without gradients; concatenate the float32 results.
 
     For the passes over all training rows that a method needs during ``fit`` (pseudo-labels, final
-    clustering); the caller puts its modules in eval mode.
+    clustering, checkpoint scores). ``modules`` are put in eval mode for the pass and given back the
+    train/eval mode each of their submodules had.
 
     Parameters
     ----------
@@ -584,31 +479,20 @@ def embed_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, b
         ``fn(x) -> tensor`` with one output row per input row.
     X : torch.Tensor of shape (n_samples, ...)
         Rows to embed.
-    batch_size : int, default=4096
+    modules : sequence of torch.nn.Module, default=()
+        Modules that ``fn`` runs, switched to eval mode for the pass and restored afterwards.
+    batch_size : int, default=EMBED_BATCH
         Rows per call of ``fn``.
 
     Returns
     -------
     torch.Tensor of shape (n_samples, ...)
     """
-    return torch.cat([fn(X[i : i + batch_size]).float() for i in range(0, X.shape[0], batch_size)])
-
-
-def cosine_momentum(step: int, total: int, base: float) -> float:
-    """BYOL's cosine EMA momentum ``1 - (1 - base) (cos(pi step / total) + 1) / 2``.
-
-    Parameters
-    ----------
-    step : int
-        Current step.
-    total : int
-        Step at which the momentum reaches 1.
-    base : float
-        Momentum at step 0.
-
-    Returns
-    -------
-    float
-        The momentum ``tau`` for this step.
-    """
-    return 1.0 - (1.0 - base) * (math.cos(math.pi * step / total) + 1.0) / 2.0
+    modes = [(m, m.training) for module in modules for m in module.modules()]
+    for module in modules:
+        module.eval()
+    try:
+        return torch.cat([fn(X[i : i + batch_size]).float() for i in range(0, X.shape[0], batch_size)])
+    finally:
+        for m, training in modes:
+            m.training = training
