@@ -9,7 +9,7 @@ Usage::
 Each (method, dataset, seed) runs in its own subprocess, so its peak memory (max RSS of that process,
 data loading included) and fit seconds (wall clock; ``cpu_sec``: CPU seconds of all its threads) are its own.
 Results are appended to a JSON-lines cache
-(``benchmarks/results/runs.jsonl``); runs already in the cache are skipped unless ``--force``, so a long
+(``benchmarks/results/runs.jsonl``), each with the git commit it ran on and whether the tree was dirty; runs already in the cache are skipped unless ``--force``, so a long
 benchmark can be done in parts. A cached run counts for a table row when it used the same estimator with
 the same effective settings (parameters equal to the estimator's defaults are ignored). The Markdown report
 (an ACC summary, then every metric, mean ± std over the seeds present) is written to
@@ -201,6 +201,16 @@ def row_of(record: dict) -> str | None:
     return None
 
 
+@functools.cache
+def code_version() -> dict:
+    """The git commit the runs use and whether tracked files had uncommitted changes (``dirty``)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD") or None,
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
 def _load(dataset: str):
     """``(X, y, image_shape, view_sizes, X_baseline)`` for one dataset."""
     sys.path.insert(0, str(HERE))
@@ -257,7 +267,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
     record = {"method": method, "estimator": estimator_class(method), "dataset": dataset, "seed": seed,
               **evaluate_clustering(y, labels), "sec": sec, "cpu_sec": cpu_sec, "peak_mib": peak_mib,
               "threads": torch.get_num_threads(),
-              "settings": settings_for(method, dataset)}
+              "settings": settings_for(method, dataset), **code_version()}
     if method == "SPC":
         record["rounds"] = spc_rounds(est, X, y)
     if method in PEERS:
