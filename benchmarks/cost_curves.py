@@ -53,11 +53,11 @@ STEPS_PER_EPOCH = 10
 #: k-means pseudo-labels on all rows; DistilMVC runs its three stages one epoch each on two 392/25-column views;
 #: SPC trains 2 members, then one round (two votes of 3 voters each, UMAP + GMM)
 CONFIGS = {
-    "SeCu": dict(max_epochs=2, warmup_epochs=0),
-    "MTDC": dict(max_epochs=2),
-    "HaDis": dict(max_epochs=2, warmup_epochs=1),
+    "SeCu": dict(n_epochs=2, n_epochs_warmup=0),
+    "MTDC": dict(n_epochs=2),
+    "HaDis": dict(n_epochs=2, n_epochs_warmup=1),
     "DistilMVC": dict(n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1),
-    "SPC": dict(n_members=2, pretrain_epochs=1, epochs_per_round=1, max_rounds=1),
+    "SPC": dict(n_members=2, n_epochs_pretrain=1, n_epochs_round=1, max_rounds=1),
 }
 ESTIMATORS = tuple(CONFIGS)
 WIDTH = {"image": 784, "tabular": 50}

@@ -28,11 +28,11 @@ CASES = (("SeCu", "image", 4096), ("MTDC", "tabular", 40960), ("HaDis", "image",
 
 
 def measure(name: str, kind: str, rows: int) -> dict:
-    est = make_estimator(name, kind).set_params(max_epochs=1)
+    est = make_estimator(name, kind).set_params(n_epochs=1)
     if name == "SeCu":
-        est.set_params(warmup_epochs=0)
+        est.set_params(n_epochs_warmup=0)
     if name == "HaDis":
-        est.set_params(warmup_epochs=0, final_clustering="kmeans")
+        est.set_params(n_epochs_warmup=0, final_clustering="kmeans")
     est.fit(make_data(kind, 300))
     X = make_data(kind, rows, seed=1)
     times, outs = {}, {}

@@ -75,7 +75,7 @@ STUDY_SCALE = {
 
 #: the grids: two parameters, the default value of each among its values
 GRIDS = {
-    "SeCu": {"lr": [0.05, 0.2, 0.8], "temperature_centre": [0.05, 0.2]},
+    "SeCu": {"lr": [0.05, 0.2, 0.8], "temperature_center": [0.05, 0.2]},
     "MTDC": {"lr": [3e-4, 1e-3, 3e-3], "temperature_instance": [0.5, 1.0]},
     "HaDis": {"lr": [0.02, 0.05, 0.15], "temperature": [0.2, 0.5]},
     "DistilMVC": {"lr": [1e-4, 3e-4, 1e-3], "temperature_instance": [0.5, 1.0]},
@@ -138,8 +138,8 @@ def study_params(method: str, n: int, setting: dict) -> dict:
         import skdeepclust
 
         batch = getattr(skdeepclust, method)().batch_size
-        min_epochs = SeCu().warmup_epochs + 2 if method == "SeCu" else 1
-        params["max_epochs"] = epochs_for_steps(scale["steps"], n, batch, drop_last=method != "SeCu",
+        min_epochs = SeCu().n_epochs_warmup + 2 if method == "SeCu" else 1
+        params["n_epochs"] = epochs_for_steps(scale["steps"], n, batch, drop_last=method != "SeCu",
                                                 min_epochs=min_epochs)
     elif method == "DistilMVC":
         from skdeepclust import DistilMVC
@@ -283,9 +283,9 @@ def fit_short(method: str, seed: int, init: int) -> dict:
     module = getattr(skdeepclust, method.lower())
     est = getattr(skdeepclust, method)()
     steps = -(-module.DEFAULT_STEPS // NINIT_K)
-    min_epochs = est.warmup_epochs + 2 if method == "SeCu" else 1
+    min_epochs = est.n_epochs_warmup + 2 if method == "SeCu" else 1
     epochs = epochs_for_steps(steps, X.shape[0], est.batch_size, drop_last=method != "SeCu", min_epochs=min_epochs)
-    params = {"n_clusters": 10, "device": "cpu", "image_shape": shape, "max_epochs": epochs,
+    params = {"n_clusters": 10, "device": "cpu", "image_shape": shape, "n_epochs": epochs,
               "random_state": _init_seeds(seed, NINIT_K)[init]}
     t0 = time.perf_counter()
     with warnings.catch_warnings():

@@ -34,19 +34,17 @@ images = dict(n_clusters=10, image_shape=(1, 8, 8), device="cpu", random_state=0
 small = dict(hidden_dims=(16, 32, 64), batch_size=64)  # a narrow conv backbone, more steps per epoch
 models = {
     "KMeans (pixels)": KMeans(n_clusters=10, n_init=10, random_state=0),
-    "SeCu": SeCu(max_epochs=30, warmup_epochs=5, **small, **images),
-    "MTDC": MTDC(max_epochs=25, **small, **images),
-    "HaDis": HaDis(max_epochs=25, warmup_epochs=5, **small, **images),
-    # SPC: an ensemble of 5 small MLP autoencoders. embedding="none" clusters the codes directly;
-    # the method's default, embedding="umap", takes longer (benchmarks/results/studies/spc_default_embedding.md).
+    "SeCu": SeCu(n_epochs=30, n_epochs_warmup=5, **small, **images),
+    "MTDC": MTDC(n_epochs=25, **small, **images),
+    "HaDis": HaDis(n_epochs=25, n_epochs_warmup=5, **small, **images),
+    # SPC: an ensemble of 3 small MLP autoencoders whose codes vote after a UMAP embedding each.
     "SPC": SPC(
-        n_members=5,
+        n_members=3,
         autoencoder="mlp",
         hidden_dims=(128,),
-        pretrain_epochs=10,
-        epochs_per_round=3,
-        max_rounds=3,
-        embedding="none",
+        n_epochs_pretrain=10,
+        n_epochs_round=3,
+        max_rounds=2,
         **images,
     ),
 }

@@ -42,8 +42,8 @@ model = SeCu(
     image_shape=(1, 8, 8),
     hidden_dims=(16, 32, 64),
     batch_size=64,
-    max_epochs=40,
-    warmup_epochs=5,
+    n_epochs=40,
+    n_epochs_warmup=5,
     device="cpu",
     random_state=0,
 )

@@ -124,7 +124,7 @@ def _param(text: str) -> tuple[str, object]:
     name, eq, value = text.partition("=")
     name = name.strip()
     if not eq or not re.fullmatch(r"[A-Za-z_]\w*", name):
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE (e.g. max_epochs=20)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE (e.g. n_epochs=20)")
     if name in OWN_OPTION:
         raise argparse.ArgumentTypeError(f"set {name} with {OWN_OPTION[name]}, not --param")
     try:
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--header", choices=("auto", "yes", "no"), default="auto",
                      help=".csv: whether the first row names the columns (default: auto, detected)")
     fit.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
-                     help="set any estimator parameter, e.g. --param max_epochs=50 --param lr=0.01 (repeatable)")
+                     help="set any estimator parameter, e.g. --param n_epochs=50 --param lr=0.01 (repeatable)")
     fit.add_argument("--device", default="auto", help="'auto' (default: CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
     fit.add_argument("--seed", type=int, default=0, help="random seed of the fit (default: 0)")
     fit.add_argument("--verbose", action="store_true", help="show a progress bar per training stage on stderr")
