@@ -14,6 +14,7 @@ from skdeepclust.training import (
     LoopState,
     LRSchedule,
     NonFiniteLossError,
+    StopWhenStable,
     Trainer,
     embed_batches,
     epochs_for_steps,
@@ -325,3 +326,32 @@ def test_embed_batches_switches_modes_and_restores_them():
     net[2].eval()
     embed_batches(net, X, [net])
     assert net.training and net[1].training and not net[2].training
+
+
+def test_stop_when_stable_ends_the_stage_and_ignores_renumbering():
+    ctx, model, X, y, opt = _setup()
+    hist = []
+    # the partition changes (one row in four), then only its ids are permuted, then nothing changes
+    labellings = iter([[0, 0, 1, 1], [0, 1, 1, 1], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]])
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    stop = StopWhenStable(lambda: next(labellings), tol=0.1, patience=2)
+    Trainer(ctx, hist).run("fit", step, n_samples=40, n_epochs=6, batch_size=8, optimizer=opt, modules=[model],
+                           callbacks=[stop])
+    assert [r.get("changed") for r in hist] == [None, 0.25, 0.0, 0.0]
+    assert "stop" in hist[-1] and len(hist) == 4
+
+
+def test_stop_when_stable_waits_for_min_epochs():
+    ctx, model, X, y, opt = _setup()
+    hist = []
+
+    def step(idx, state):
+        return {"mse": ((model(X[idx])[:, 0] - y[idx]) ** 2).mean()}
+
+    stop = StopWhenStable(lambda: [0, 1], tol=0.1, patience=1, min_epochs=4)
+    Trainer(ctx, hist).run("fit", step, n_samples=40, n_epochs=6, batch_size=8, optimizer=opt, modules=[model],
+                           callbacks=[stop])
+    assert len(hist) == 4 and "stop" in hist[-1]

@@ -3,11 +3,11 @@
 - :mod:`~skdeepclust.training._trainer`: :class:`Trainer` (stages of mini-batch epochs over in-memory
   tensors), :class:`LoopState`, batch arithmetic and :func:`embed_batches`;
 - :mod:`~skdeepclust.training._callbacks`: :class:`Callback`, :class:`EMAUpdate`, :class:`LRSchedule`,
-  :class:`KeepBest`;
+  :class:`KeepBest`, :class:`StopWhenStable`;
 - :mod:`~skdeepclust.training._schedules`: :func:`warmup_cosine` and :func:`cosine_momentum`.
 """
 
-from ._callbacks import Callback, EMAUpdate, KeepBest, LRSchedule
+from ._callbacks import Callback, EMAUpdate, KeepBest, LRSchedule, StopWhenStable
 from ._schedules import cosine_momentum, warmup_cosine
 from ._trainer import (
     EMBED_BATCH,
@@ -31,6 +31,7 @@ __all__ = [
     "LRSchedule",
     "LoopState",
     "NonFiniteLossError",
+    "StopWhenStable",
     "Trainer",
     "clamp_batch_size",
     "cosine_momentum",

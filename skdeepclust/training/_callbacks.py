@@ -1,8 +1,9 @@
 """Callbacks of the :class:`~skdeepclust.training.Trainer`: each receives the :class:`LoopState`.
 
 :class:`EMAUpdate` moves a teacher towards a student after every step, :class:`LRSchedule` sets every
-parameter group's learning rate from a factor of the fractional epoch, and :class:`KeepBest` scores
-checkpoints, keeps the best weights and ends a stage when the score stops improving.
+parameter group's learning rate from a factor of the fractional epoch, :class:`KeepBest` scores
+checkpoints, keeps the best weights and ends a stage when the score stops improving, and
+:class:`StopWhenStable` ends a stage when the partition stops changing.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
+from ..cluster import align_labels
 from ._trainer import LoopState
 
-__all__ = ["Callback", "EMAUpdate", "KeepBest", "LRSchedule"]
+__all__ = ["Callback", "EMAUpdate", "KeepBest", "LRSchedule", "StopWhenStable"]
 
 
 class Callback:
@@ -184,3 +187,47 @@ class LRSchedule(Callback):
 
     def on_batch_end(self, state: LoopState) -> None:  # noqa: D102
         self._apply(state.epoch + (state.batch + 2) / state.n_batches)
+
+
+class StopWhenStable(Callback):
+    """End a stage once the clusters of a fixed set of rows stop changing.
+
+    Every ``every`` epochs, ``assign()`` gives the cluster of each row of a fixed subsample; the share of
+    rows whose cluster differs from the previous check (after matching the cluster ids one-to-one,
+    :func:`~skdeepclust.cluster.align_labels`, so a renumbering is no change) is recorded as ``"changed"``
+    in the epoch's history row. When it is below ``tol`` at ``patience`` checks in a row, and at least
+    ``min_epochs`` epochs are done, the stage ends (:meth:`LoopState.stop`).
+
+    Parameters
+    ----------
+    assign : callable
+        ``assign() -> labels`` (array or tensor of int), the current clusters of the fixed rows.
+    tol : float
+        Share of rows below which the partition counts as unchanged.
+    every : int, default=1
+        Epochs between checks.
+    patience : int, default=2
+        Checks in a row below ``tol`` that end the stage.
+    min_epochs : int, default=0
+        Epochs before the stage may end.
+    """
+
+    def __init__(self, assign, tol: float, *, every: int = 1, patience: int = 2, min_epochs: int = 0):
+        self.assign, self.tol, self.every = assign, float(tol), int(every)
+        self.patience, self.min_epochs = int(patience), int(min_epochs)
+        self._previous: np.ndarray | None = None
+        self._stable = 0
+
+    def on_epoch_end(self, state: LoopState, record: dict) -> None:  # noqa: D102
+        if (state.epoch + 1) % self.every:
+            return
+        labels = self.assign()
+        labels = (labels.cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)).astype(np.int64)
+        if self._previous is not None:
+            changed = float(np.mean(align_labels(labels, self._previous) != self._previous))
+            record["changed"] = changed
+            self._stable = self._stable + 1 if changed < self.tol else 0
+            if self._stable >= self.patience and state.epoch + 1 >= self.min_epochs:
+                state.stop(f"fewer than {self.tol:g} of the checked rows changed cluster at {self._stable} checks "
+                           "in a row")
+        self._previous = labels
