@@ -8,11 +8,11 @@ Usage::
 
 Each (method, dataset, seed) runs in its own subprocess, so its peak memory (max RSS of that process,
 data loading included) and fit seconds (wall clock; ``cpu_sec``: CPU seconds of all its threads) are its own.
-Results are appended to a JSON-lines cache
-(``benchmarks/results/runs.jsonl``), each with the git commit it ran on and whether the tree was dirty; runs already in the cache are skipped unless ``--force``, so a long
-benchmark can be done in parts. A cached run counts for a table row when it used the same estimator with
-the same effective settings (parameters equal to the estimator's defaults are ignored). The Markdown report
-(an ACC summary, then every metric, mean ± std over the seeds present) is written to
+Results are appended to a JSON-lines cache (``benchmarks/results/runs.jsonl``), each with the git commit it
+ran on and whether the tree was dirty; runs already in the cache are skipped unless ``--force``, so a long
+benchmark can be done in parts. A cached run counts for a table row when it used the same estimator with the
+same effective settings (parameters equal to the estimator's defaults are ignored). The Markdown report (an
+ACC summary, then every metric, mean ± std over the seeds present) is written to
 ``benchmarks/results/full_table.md``.
 
 Methods: DistilMVC on the multi-view sets; HaDis, SeCu, MTDC and SPC on the single-view sets (images);
