@@ -38,7 +38,7 @@ METHODS = {"DistilMVC": DistilMVC, "HaDis": HaDis, "SeCu": SeCu, "MTDC": MTDC, "
 #: SPC on a CPU: MLP members, a smaller ensemble and fewer rounds than the paper (see the SPC docstring)
 SPC_CPU = dict(autoencoder="mlp", n_members=5, max_rounds=3)
 #: estimator parameters that have their own option
-OWN_OPTION = {"n_clusters": "--n-clusters", "device": "--device", "random_state": "--seed", "verbose": "--verbose",
+OWN_OPTION = {"n_clusters": "--n-clusters", "device": "--device", "random_state": "--seed", "verbose": "--quiet",
               "image_shape": "--image-shape", "view_sizes": "--view-sizes"}
 
 DESCRIPTION = (
@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set any estimator parameter, e.g. --param n_epochs=50 --param lr=0.01 (repeatable)")
     fit.add_argument("--device", default="auto", help="'auto' (default: CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
     fit.add_argument("--seed", type=int, default=0, help="random seed of the fit (default: 0)")
-    fit.add_argument("--verbose", action="store_true", help="show a progress bar per training stage on stderr")
+    fit.add_argument("--quiet", action="store_true",
+                     help="no progress bars (by default each training stage shows one on stderr)")
     fit.add_argument("--save-model", metavar="PATH",
                      help="also save the fitted estimator with joblib (load it with joblib.load)")
     fit.set_defaults(run=_run_fit, parser=fit)
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--methods", nargs="+", default=["SeCu"], help=f"any of {ALL}, or 'all'")
     demo.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--verbose", action="store_true", help="progress bars")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars (shown on stderr by default)")
     demo.set_defaults(run=_run_demo, parser=demo)
     return ap
 
@@ -269,7 +270,7 @@ def _run_fit(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
         ap.error(f"--n-clusters {args.n_clusters} is more than the {n} rows of {data_path}")
 
     est = METHODS[method](n_clusters=args.n_clusters, device=args.device, random_state=args.seed,
-                          verbose=int(args.verbose))
+                          verbose=int(not args.quiet))
     if args.image_shape:
         est.set_params(image_shape=tuple(args.image_shape))
     if view_sizes is not None:
@@ -356,7 +357,7 @@ def _run_demo(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
         print(f"{name:<28} {m['acc']:6.3f} {m['nmi']:6.3f} {m['ari']:6.3f} {time.perf_counter() - t0:8.1f}", flush=True)
 
     report("KMeans (pixels)", lambda: KMeans(10, n_init=10, random_state=args.seed).fit_predict(X))
-    common = dict(device=args.device, random_state=args.seed, verbose=int(args.verbose))
+    common = dict(device=args.device, random_state=args.seed, verbose=int(not args.quiet))
     for name in methods:
         if name == "DistilMVC":
             views = load_digits_views()

@@ -173,14 +173,14 @@ def test_fit_views_side_by_side_and_distilmvc_on_one_table(capsys, tmp_path, blo
     assert code == 0 and "DistilMVC(" in out and "view_sizes" not in out, err
 
 
-def test_verbose_shows_progress_bars_and_quiet_fit_shows_none(capsys, tmp_path, blobs):
+def test_progress_bars_by_default_and_quiet_fit_shows_none(capsys, tmp_path, blobs):
     np.save(tmp_path / "x.npy", blobs[0])
     args = ["fit", tmp_path / "x.npy", "--n-clusters", 3, "--out", tmp_path / "l.csv", *TINY_MTDC]
-    code, _, err = run(capsys, *args)
+    code, _, err = run(capsys, *args, "--quiet")
     # the only stderr a quiet fit may write is a warning line (a one-epoch fit can use fewer than 3 clusters)
     assert code == 0 and all(": warning: " in line for line in err.splitlines()), err
     assert "epoch" not in err
-    code, _, err = run(capsys, *args, "--verbose")
+    code, _, err = run(capsys, *args)
     assert code == 0 and "1/1" in err and "epoch" in err
 
 
