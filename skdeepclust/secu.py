@@ -1,7 +1,10 @@
 """SeCu: stable cluster discrimination with a global size or entropy constraint.
 
 Qian, "Stable Cluster Discrimination for Deep Clustering" (ICCV 2023; code idstcv/SeCu).
-Specification: the official code.
+Specification: the official code. Contents, in order: the network (encoder, projection head and one
+matrix of unit-norm centers per head), the two loss terms (the encoder's instance loss with its soft
+labels, the centers' SeCu loss), the constrained assignment step (size or entropy), the training step
+with its per-head state, the callbacks of the loop, and the estimator.
 """
 
 from __future__ import annotations
@@ -30,26 +33,99 @@ from .training import (
     warmup_cosine,
 )
 
-__all__ = ["SeCu", "entropy_constrained_assignment", "secu_centre_loss", "size_constrained_assignment"]
+__all__ = [
+    "SeCu",
+    "entropy_constrained_assignment",
+    "secu_center_loss",
+    "secu_instance_loss",
+    "size_constrained_assignment",
+]
 
-#: optimizer steps of the default schedule (``max_epochs=None``): about 60 epochs of USPS or MNIST-10k,
-#: 375 of COIL-20, 300 of the 8x8 digits (see the User Guide and benchmarks/results/studies/)
+#: optimizer steps of the ``n_epochs="auto"`` schedule (see the User Guide and benchmarks/results/studies/)
 DEFAULT_STEPS = 4500
 
 
-def secu_centre_loss(features: torch.Tensor, centres: torch.Tensor, labels: torch.Tensor, temperature: float):
-    """SeCu's cluster-discrimination loss: only each instance's own centre receives gradient.
+# --- network -------------------------------------------------------------------------------------------------------
+
+
+class _SeCuNet(nn.Module):
+    """Backbone + projection head (unit-norm output) + one ``(feature_dim, K_h)`` center matrix per head."""
+
+    def __init__(self, backbone: nn.Module, projector: nn.Module, centers: list[torch.Tensor]):
+        super().__init__()
+        self.backbone, self.projector = backbone, projector
+        self.centers = nn.ParameterList(nn.Parameter(c) for c in centers)
+
+    @property
+    def n_heads(self) -> int:
+        return len(self.centers)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projector(self.backbone(x))
+
+    def head(self, h: int) -> torch.Tensor:
+        """The unit-norm centers (columns) of head ``h``."""
+        return F.normalize(self.centers[h], dim=0)
+
+
+# --- loss terms ----------------------------------------------------------------------------------------------------
+
+
+def secu_instance_loss(
+    features1: torch.Tensor,
+    features2: torch.Tensor,
+    centers: torch.Tensor,
+    previous: torch.Tensor,
+    temperature: float,
+    label_weight: float,
+) -> torch.Tensor:
+    """SeCu's instance (representation) loss: each view predicts a soft label made from the other view.
+
+    With the logits ``u^v = x^v . W / T`` against fixed centers ``W`` (those of the start of the epoch),
+    the soft label of view 1 is ``(1 - tau) softmax(u^2) + tau onehot(y_prev)`` (no gradient), and the
+    other way round for view 2; the loss is the sum of the two views' cross-entropies, each averaged
+    over the batch. Only the features receive gradient.
+
+    Parameters
+    ----------
+    features1, features2 : torch.Tensor of shape (n, d)
+        Unit-norm embeddings of the two views.
+    centers : torch.Tensor of shape (d, K)
+        Unit-norm centers (columns), without gradient.
+    previous : torch.Tensor of shape (n,)
+        Each instance's assignment of the previous epoch.
+    temperature : float
+        Softmax temperature ``lambda_x``.
+    label_weight : float
+        ``tau``: weight of the previous assignment in the soft labels.
+
+    Returns
+    -------
+    torch.Tensor
+        The sum of the two views' losses.
+    """
+    u1 = features1.float() @ centers / temperature
+    u2 = features2.float() @ centers / temperature
+    one_hot = F.one_hot(previous, centers.shape[1]).float()
+    with torch.no_grad():
+        q1 = (1 - label_weight) * torch.softmax(u2, 1) + label_weight * one_hot
+        q2 = (1 - label_weight) * torch.softmax(u1, 1) + label_weight * one_hot
+    return -(q1 * F.log_softmax(u1, 1)).sum(1).mean() - (q2 * F.log_softmax(u2, 1)).sum(1).mean()
+
+
+def secu_center_loss(features: torch.Tensor, centers: torch.Tensor, labels: torch.Tensor, temperature: float):
+    """SeCu's cluster-discrimination loss: only each instance's own center receives gradient.
 
     The logits ``x_i . w_k / T`` are computed with detached features; every column but the assigned
-    one is detached as well, so a centre is moved only by its own instances, each weighted by
+    one is detached as well, so a center is moved only by its own instances, each weighted by
     ``1 - p_ik`` (hard instances pull more), and clusters without instances in the batch stay put.
 
     Parameters
     ----------
     features : torch.Tensor of shape (n, d)
         Unit-norm embeddings (detached inside).
-    centres : torch.Tensor of shape (d, K)
-        Unit-norm centres (columns), with gradient.
+    centers : torch.Tensor of shape (d, K)
+        Unit-norm centers (columns), with gradient.
     labels : torch.Tensor of shape (n,)
         Assigned cluster of each instance.
     temperature : float
@@ -61,11 +137,14 @@ def secu_centre_loss(features: torch.Tensor, centres: torch.Tensor, labels: torc
         Cross-entropy averaged over the batch.
     """
     x = features.detach().float()
-    w = centres.float()
+    w = centers.float()
     logits = (x @ w.detach()) / temperature
     own = (x * w[:, labels].T).sum(1, keepdim=True) / temperature
     logits = logits.scatter(1, labels[:, None], own)
     return F.cross_entropy(logits, labels)
+
+
+# --- constrained assignment ----------------------------------------------------------------------------------------
 
 
 def size_constrained_assignment(
@@ -79,7 +158,7 @@ def size_constrained_assignment(
     Parameters
     ----------
     scores : torch.Tensor of shape (B, K)
-        Similarities to the centres.
+        Similarities to the centers.
     duals : torch.Tensor of shape (K,)
         Current dual variables (non-negative).
     ratio : float
@@ -151,80 +230,146 @@ def entropy_constrained_assignment(
     return labels, counts - torch.bincount(previous, minlength=k).to(counts.dtype)
 
 
-class _SeCuNet(nn.Module):
-    """Backbone + projection head (unit-norm output) + one centre matrix per head."""
-
-    def __init__(self, backbone: nn.Module, projector: nn.Module, centres: list[torch.Tensor]):
-        super().__init__()
-        self.backbone, self.projector = backbone, projector
-        self.centres = nn.ParameterList(nn.Parameter(c) for c in centres)
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.projector(self.backbone(x))
-
-    def head(self, h: int) -> torch.Tensor:
-        return F.normalize(self.centres[h], dim=0)
+# --- training step -------------------------------------------------------------------------------------------------
 
 
-class _HeadSnapshot(Callback):
-    """The normalised centres of every head at the start of each epoch (the targets of the instance loss)."""
+class _AssignmentState:
+    """Per head: the stored assignment of every instance, and the duals (size) or global counts (entropy).
+
+    :meth:`assign` is the assignment step of one batch and head (no gradient): it scores the batch by
+    the two views' mean similarity to the current centers, assigns under the constraint, updates the
+    duals or counts, and stores the new labels.
+    """
+
+    def __init__(self, n_samples: int, sizes: list[int], device: torch.device, constraint: str, size_ratio: float,
+                 dual_lr: float, entropy_alpha: float):
+        self.labels = [torch.ones(n_samples, dtype=torch.long, device=device) for _ in sizes]
+        self.duals = [torch.zeros(k, device=device) for k in sizes]
+        self.counts = [torch.zeros(k, device=device) for k in sizes]
+        self.constraint, self.size_ratio = constraint, size_ratio
+        self.dual_lr, self.entropy_alpha = dual_lr, entropy_alpha
+
+    @torch.no_grad()
+    def assign(self, h: int, features1: torch.Tensor, features2: torch.Tensor, centers: torch.Tensor,
+               idx: torch.Tensor, first_epoch: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """New labels of the batch ``idx`` for head ``h``, and the previous ones (the new ones in the first epoch)."""
+        scores = 0.5 * (features1.detach().float() + features2.detach().float()) @ centers.detach().float()
+        previous = self.labels[h][idx]
+        if self.constraint == "size":
+            new, self.duals[h] = size_constrained_assignment(scores, self.duals[h], self.size_ratio, self.dual_lr)
+        else:
+            new, self.counts[h] = entropy_constrained_assignment(
+                -scores, self.counts[h], self.entropy_alpha, None if first_epoch else previous
+            )
+        self.labels[h][idx] = new
+        return new, (new if first_epoch else previous)
+
+
+class _SeCuStep:
+    """One batch: two views, then per head the assignment, the center loss and the instance loss.
+
+    The losses are averaged over the heads and the two views. The instance loss uses the centers
+    snapshotted at the start of the epoch (:class:`_CenterSnapshot`) and the previous epoch's labels.
+    """
+
+    def __init__(self, net: _SeCuNet, X: torch.Tensor, augment, generator: torch.Generator,
+                 assignments: _AssignmentState, snapshot: _CenterSnapshot, temperature_instance: float,
+                 temperature_center: float, label_weight: float):
+        self.net, self.X, self.augment, self.generator = net, X, augment, generator
+        self.assignments, self.snapshot = assignments, snapshot
+        self.temperature_instance, self.temperature_center = temperature_instance, temperature_center
+        self.label_weight = label_weight
+
+    def __call__(self, idx: torch.Tensor, state: LoopState) -> dict[str, torch.Tensor]:
+        net, n_heads = self.net, self.net.n_heads
+        # both views drawn for the whole batch (the same random stream in every process); each process forwards its
+        # rows and the features of the whole batch are gathered (see skdeepclust.distributed)
+        x1, x2 = self.augment(self.X[idx], self.generator), self.augment(self.X[idx], self.generator)
+        f1, f2 = state.gather(net.embed(state.local(x1))), state.gather(net.embed(state.local(x2)))
+        loss_instance, loss_center = 0.0, 0.0
+        for h in range(n_heads):
+            w = net.head(h)
+            new, previous = self.assignments.assign(h, f1, f2, w, idx, first_epoch=state.epoch == 0)
+            loss_center = loss_center + secu_center_loss(f1, w, new, self.temperature_center)
+            loss_center = loss_center + secu_center_loss(f2, w, new, self.temperature_center)
+            loss_instance = loss_instance + secu_instance_loss(
+                f1, f2, self.snapshot.centers[h], previous, self.temperature_instance, self.label_weight
+            )
+        return {"instance": loss_instance / (2 * n_heads), "center": loss_center / (2 * n_heads)}
+
+
+def _sgd(net: _SeCuNet, lr: float, center_lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
+    """SGD with two groups, the encoder (backbone and projection head) and the centers; weight decay on both."""
+    encoder_params = list(net.backbone.parameters()) + list(net.projector.parameters())
+    groups = [{"params": encoder_params, "lr": lr}, {"params": list(net.centers.parameters()), "lr": center_lr}]
+    return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+# --- callbacks -----------------------------------------------------------------------------------------------------
+
+
+class _CenterSnapshot(Callback):
+    """The unit-norm centers of every head at the start of each epoch (those of the instance loss)."""
 
     def __init__(self, net: _SeCuNet):
-        self.net, self.heads = net, []
+        self.net, self.centers = net, []
 
     def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
-        self.heads = [self.net.head(h).detach().clone() for h in range(len(self.net.centres))]
+        self.centers = [self.net.head(h).detach().clone() for h in range(self.net.n_heads)]
 
 
 class _SmallestCluster(Callback):
     """Record the smallest cluster of the main head's stored assignments after each epoch."""
 
-    def __init__(self, assignments: torch.Tensor, k: int):
-        self.assignments, self.k = assignments, k
+    def __init__(self, labels: torch.Tensor, k: int):
+        self.labels, self.k = labels, k
 
     def on_epoch_end(self, state: LoopState, record: dict) -> None:  # noqa: D102
-        record["min_cluster"] = int(torch.bincount(self.assignments, minlength=self.k).min())
+        record["min_cluster"] = int(torch.bincount(self.labels, minlength=self.k).min())
+
+
+# --- estimator -----------------------------------------------------------------------------------------------------
 
 
 class SeCu(SingleViewMixin, BaseDeepClusterer):
     """Stable cluster discrimination (SeCu) with a global size or entropy constraint.
 
-    One stage, no pre-training and no k-means: an encoder, learnable unit-norm cluster centres and one
+    One stage, no pre-training and no k-means: an encoder, learnable unit-norm cluster centers and one
     stored assignment per training instance are learned jointly on two augmentations per batch, for
-    ``n_heads`` clustering heads with ``K, 2K, ...`` centres. Per batch and head:
+    ``n_heads`` clustering heads with ``K, 2K, ...`` centers. Per batch and head:
 
-    1. **assignment** (no gradient) by the two views' mean similarity to the current centres, under
+    1. **assignment** (no gradient) by the two views' mean similarity to the current centers, under
        the constraint: ``"size"`` (every cluster at least ``size_ratio * N / K``, dual variables with
-       one ascent step per batch) or ``"entropy"`` (greedy closed-form minimisation of cost plus
-       ``entropy_alpha`` times the negative entropy of the global cluster sizes);
-    2. **centre loss** (:func:`secu_centre_loss`, gradient to the centres only): only an instance's
-       own centre moves, weighted by its hardness ``1 - p``;
-    3. **representation loss** (gradient to the encoder only): cross-entropy against the centres
-       frozen at the start of the epoch, with soft targets mixing the other view's prediction and the
-       instance's previous-epoch assignment (``label_weight``).
+       one ascent step per batch; :func:`size_constrained_assignment`) or ``"entropy"`` (greedy
+       closed-form minimisation of cost plus ``entropy_alpha`` times the negative entropy of the global
+       cluster sizes; :func:`entropy_constrained_assignment`);
+    2. **center loss** (:func:`secu_center_loss`, gradient to the centers only): only an instance's
+       own center moves, weighted by its hardness ``1 - p``;
+    3. **instance loss** (:func:`secu_instance_loss`, gradient to the encoder only): cross-entropy
+       against the centers frozen at the start of the epoch, with soft labels mixing the other view's
+       prediction and the instance's previous-epoch assignment (``label_weight``).
 
-    The encoder's learning rate is 0 in the first epoch (which only initialises centres, assignments
-    and duals), then warms up linearly for ``warmup_epochs`` and decays with a cosine; the centres
-    have a constant rate ``center_lr``. ``predict`` assigns to the nearest centre (cosine) of the
-    head with ``n_clusters`` centres, with no constraint.
+    The encoder's learning rate is 0 in the first epoch (which only initialises centers, assignments
+    and duals), then warms up linearly for ``n_epochs_warmup`` epochs and decays with a cosine; the
+    centers have a constant rate ``center_lr``. ``predict`` assigns to the nearest center (cosine) of
+    the head with ``n_clusters`` centers, with no constraint. See :ref:`secu`.
 
     Parameters
     ----------
     n_clusters : int, default=8
         Number of clusters of the main head.
     n_heads : int, default=3
-        Heads with ``K, 2K, ..., n_heads * K`` centres (the reference uses 10).
+        Heads with ``K, 2K, ..., n_heads * K`` centers; the labels come from the first.
     constraint : {"size", "entropy"}, default="size"
         Global constraint of the assignment step.
     size_ratio : float, default=0.9
-        ``gamma`` of the size constraint.
+        ``gamma`` of the size constraint: every cluster should hold at least ``gamma * N / K`` instances.
     dual_lr : float, default=0.1
         Dual ascent step of the size constraint.
     entropy_alpha : float, default=None
-        Weight of the entropy constraint; ``None`` uses ``0.12 * n_samples`` (the reference's 6000
-        for 50k instances).
+        Weight of the entropy constraint; ``None`` uses ``0.12 * n_samples``.
     image_shape : tuple of int, default=None
-        ``(C, H, W)`` when rows are flattened images in ``[0, 1]``.
+        ``(C, H, W)`` when rows are flattened images in ``[0, 1]`` (see :ref:`images`).
     encoder : torch.nn.Module, default=None
         Your own backbone mapping ``(n, n_features)`` to ``(n, k)`` (deep-copied, weights kept).
     hidden_dims : tuple of int, default=None
@@ -234,65 +379,60 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         Hidden width of the projection head.
     feature_dim : int, default=64
         Embedding width.
-    temperature_repr : float, default=0.05
-        ``lambda_x`` of the representation loss.
-    temperature_centre : float, default=0.05
-        ``lambda_w`` of the centre loss.
+    temperature_instance : float, default=0.05
+        ``lambda_x``: softmax temperature of the instance loss.
+    temperature_center : float, default=0.05
+        ``lambda_w``: softmax temperature of the center loss.
     label_weight : float, default=0.2
-        ``tau``: weight of the previous assignment in the soft targets.
-    max_epochs : int, default=None
-        Epochs, the first of which only initialises the centres. ``None`` sets the schedule in
-        optimizer steps instead: enough epochs for ``DEFAULT_STEPS`` (4500) steps, at most 1000
-        (``training.STEP_SCHEDULE_MAX_EPOCHS``) and at least ``warmup_epochs + 2``, so small data sets
-        get as many updates as large ones (see the User Guide).
-    warmup_epochs : int, default=10
+        ``tau``: weight of the previous assignment in the soft labels of the instance loss.
+    n_epochs : int or "auto", default="auto"
+        Training epochs, the first of which only initialises the centers. ``"auto"``: enough epochs
+        for ``DEFAULT_STEPS`` optimizer steps, at least ``n_epochs_warmup + 2`` (see
+        :ref:`secu_parameters`).
+    n_epochs_warmup : int, default=10
         Linear warm-up epochs of the encoder after the first.
     batch_size : int, default=128
         Mini-batch size (all batches are used).
     lr : float, default=0.2
         Encoder SGD learning rate per 128 samples (scaled linearly with ``batch_size``).
     center_lr : float, default=1.0
-        Constant SGD learning rate of the centres.
+        Constant SGD learning rate of the centers.
     momentum : float, default=0.9
         SGD momentum (both groups).
     weight_decay : float, default=1e-4
-        SGD weight decay (both groups, as the reference).
+        SGD weight decay (both groups).
     augment : callable, default=None
-        ``augment(x, generator) -> x'``; ``None`` picks image or tabular defaults.
+        ``augment(x, generator) -> x'``; ``None`` picks image or tabular defaults (see :ref:`images`).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Training device.
+        Training device; ``"auto"``: CUDA when available (see :ref:`devices`).
     random_state : int, RandomState instance or None, default=None
-        Seed of every random choice of the fit; global random states are untouched.
+        Seed of every random choice of the fit; global random states are untouched (see
+        :ref:`reproducibility`).
     n_init : int, default=1
-        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
-        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
-        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
-        hyperparameters without labels.
+        Number of fits with different seeds; the one with the highest label-free :meth:`score` on the
+        training data is kept (see :ref:`n_init`).
     inference_dtype : {"auto", "float32", "float64"}, default="auto"
-        Precision of ``predict``, ``transform`` and ``score`` (the output keeps the input's float dtype).
-        ``"auto"``: float64 on the CPU, so that a row's result never depends on the batch it is computed
-        in, and float32 on CUDA. ``"float32"`` on the CPU is 2 to 3 times faster (User Guide, "Many rows"),
-        but a row's embedding can then differ in its last digits with its batch, and a label can flip at
-        a near tie.
+        Precision of ``predict``, ``transform`` and ``score``; ``"auto"``: float64 on the CPU, float32
+        on CUDA (see :ref:`many_rows`).
     verbose : int, default=0
-        ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
-        loss terms of the last epoch; ``0`` writes nothing.
+        ``1`` shows a progress bar per training stage with the last epoch's loss terms; ``0`` writes
+        nothing (see :ref:`training_curves`).
 
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
-        Cluster of each training sample (nearest main-head centre).
+        Cluster of each training sample (nearest main-head center).
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
-        Unit-norm centres of the main head.
+        Unit-norm centers of the main head.
     assignments_ : list of ndarray
         The stored (constrained) assignment of every training instance, per head.
     network_ : torch.nn.Module
-        The trained encoder, projection head and centres.
+        The trained encoder, projection head and centers.
     n_epochs_ : int
-        Epochs of the schedule (``max_epochs``, or the step-based default).
+        Epochs of the schedule (``n_epochs``, or the ``"auto"`` rule's).
     history_ : list of dict
-        Per-epoch ``repr`` and ``centre`` losses, the smallest main-head cluster size of the epoch's
-        assignments (``min_cluster``), ``steps`` and ``seconds``.
+        Per-epoch ``instance`` and ``center`` losses, the smallest main-head cluster size of the
+        epoch's assignments (``min_cluster``), ``steps`` and ``seconds`` (see :ref:`training_curves`).
     device_ : torch.device
         Training device.
     n_features_in_ : int
@@ -300,27 +440,21 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     n_features_out_ : int
         Width of ``transform``'s output (``feature_dim``).
     interrupted_ : bool
-        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see :ref:`failure_safety`).
     init_scores_ : ndarray of shape (n_init,)
         The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
 
     Notes
     -----
-    **Scale.** The reference trains a CIFAR-stem ResNet-18 with a 512 -> 512 -> 128 head and 10 heads for
-    401 (CIFAR-10) to 801 epochs, batch 128, SGD lr 0.2, centre lr 1.2 (CIFAR-10) or 0.8, weight decay
-    1e-4, ``lambda_x = lambda_w = 0.05`` (``lambda_w = 1`` on STL-10), ``tau = 0.2``, size constraint
-    ``gamma = 0.9``, ``eta = 0.1``. The defaults follow the spec's CPU recommendations (3 heads, a small
-    backbone, 64-d embedding) with a schedule of 4500 optimizer steps (``max_epochs=None``).
-
-    **Deviations.** The reference uses AMP on GPUs and SyncBN; augmentations here are batched torch
-    re-implementations of the two symmetric views (no blur or solarize); evaluation follows SCAN's
-    pipeline as the spec recommends (argmax over the main head's centres on clean inputs).
+    The reference's settings and the deviations from it (mixed precision and synchronised batch norm
+    on GPUs; batched torch augmentations without blur or solarisation; evaluation by the argmax over
+    the main head's centers on clean inputs, as in SCAN) are on the User Guide page, :ref:`secu`.
 
     **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
     started by ``torchrun``), each process forwards its share of every batch while the losses, the
-    assignments with their size or entropy constraint, the centres, the batch-norm statistics and
+    assignments with their size or entropy constraint, the centers, the batch-norm statistics and
     updates stay those of the global batch: every process ends with the model one process would train
-    (see the User Guide).
+    (see :ref:`distributed`).
 
     Examples
     --------
@@ -329,7 +463,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     >>> rng = np.random.default_rng(0)
     >>> X = np.concatenate([rng.normal(-3, 1, (40, 4)), rng.normal(3, 1, (40, 4))])
     >>> model = SeCu(n_clusters=2, hidden_dims=(32,), projection_hidden_dim=32, feature_dim=8,
-    ...              max_epochs=5, warmup_epochs=1, batch_size=16, device="cpu", random_state=0)
+    ...              n_epochs=5, n_epochs_warmup=1, batch_size=16, device="cpu", random_state=0)
     >>> model.fit_predict(X).shape
     (80,)
     """
@@ -344,11 +478,11 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         "entropy_alpha": [None, Interval(Real, 0, None, closed="left")],
         "projection_hidden_dim": [IntInterval(1, None, closed="left")],
         "feature_dim": [IntInterval(1, None, closed="left")],
-        "temperature_repr": [Interval(Real, 0, None, closed="neither")],
-        "temperature_centre": [Interval(Real, 0, None, closed="neither")],
+        "temperature_instance": [Interval(Real, 0, None, closed="neither")],
+        "temperature_center": [Interval(Real, 0, None, closed="neither")],
         "label_weight": [Interval(Real, 0, 1, closed="both")],
-        "max_epochs": [None, IntInterval(0, None, closed="left")],
-        "warmup_epochs": [IntInterval(0, None, closed="left")],
+        "n_epochs": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
+        "n_epochs_warmup": [IntInterval(0, None, closed="left")],
         "center_lr": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
     }
@@ -369,11 +503,11 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         hidden_dims=None,
         projection_hidden_dim: int = 256,
         feature_dim: int = 64,
-        temperature_repr: float = 0.05,
-        temperature_centre: float = 0.05,
+        temperature_instance: float = 0.05,
+        temperature_center: float = 0.05,
         label_weight: float = 0.2,
-        max_epochs: int | None = None,
-        warmup_epochs: int = 10,
+        n_epochs: int | str = "auto",
+        n_epochs_warmup: int = 10,
         batch_size: int = 128,
         lr: float = 0.2,
         center_lr: float = 1.0,
@@ -397,11 +531,11 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         self.hidden_dims = hidden_dims
         self.projection_hidden_dim = projection_hidden_dim
         self.feature_dim = feature_dim
-        self.temperature_repr = temperature_repr
-        self.temperature_centre = temperature_centre
+        self.temperature_instance = temperature_instance
+        self.temperature_center = temperature_center
         self.label_weight = label_weight
-        self.max_epochs = max_epochs
-        self.warmup_epochs = warmup_epochs
+        self.n_epochs = n_epochs
+        self.n_epochs_warmup = n_epochs_warmup
         self.batch_size = batch_size
         self.lr = lr
         self.center_lr = center_lr
@@ -416,85 +550,40 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
 
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
         ctx = trainer.ctx
-        X, augment, backbone, rep = self._prepare_training(X, ctx)
+        X, augment, backbone, width = self._prepare_training(X, ctx)
         n = X.shape[0]
         sizes = [h * self.n_clusters for h in range(1, self.n_heads + 1)]
-        projector = build_module(lambda: ProjectionHead(rep, (self.projection_hidden_dim,), self.feature_dim,
+        projector = build_module(lambda: ProjectionHead(width, (self.projection_hidden_dim,), self.feature_dim,
                                                         normalize=True, batchnorm=True), ctx.generator)
-        # centres: column-normalised N(0, 1), one (feature_dim, k) matrix per head
-        centres = [F.normalize(torch.randn(self.feature_dim, k, generator=ctx.generator), dim=0) for k in sizes]
-        net = _SeCuNet(backbone, projector, centres).to(ctx.device)
+        # centers: column-normalised N(0, 1), one (feature_dim, K_h) matrix per head
+        centers = [F.normalize(torch.randn(self.feature_dim, k, generator=ctx.generator), dim=0) for k in sizes]
+        net = _SeCuNet(backbone, projector, centers).to(ctx.device)
         self.network_, self.n_features_out_ = net, self.feature_dim
 
         batch = clamp_batch_size(self.batch_size, n)
-        encoder_params = list(net.backbone.parameters()) + list(net.projector.parameters())
-        optimizer = torch.optim.SGD(
-            [
-                {"params": encoder_params, "lr": self.lr * batch / 128},
-                {"params": list(net.centres.parameters()), "lr": self.center_lr},
-            ],
-            lr=self.lr * batch / 128,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-        )
-        warm, total = self.warmup_epochs, self.max_epochs
-        if total is None:
-            total = epochs_for_steps(DEFAULT_STEPS, n, batch, min_epochs=warm + 2)
-        self.n_epochs_ = total
-        steps_per_epoch = n_batches(n, batch, drop_last=False)
-
+        optimizer = _sgd(net, self.lr * batch / 128, self.center_lr, self.momentum, self.weight_decay)
+        n_epochs = self.n_epochs
+        if n_epochs == "auto":
+            n_epochs = epochs_for_steps(DEFAULT_STEPS, n, batch, min_epochs=self.n_epochs_warmup + 2)
+        self.n_epochs_ = n_epochs
         # the encoder: lr 0 in the first epoch (it only initialises the assignments), then warm-up and cosine; the
-        # centres: constant
-        lr_factor = functools.partial(warmup_cosine, n_warmup=warm, n_epochs=total, start=1,
-                                      min_warmup=1 / steps_per_epoch)
-        dev = ctx.device
-        assign = [torch.ones(n, dtype=torch.long, device=dev) for _ in sizes]  # stored label of every instance
-        duals = [torch.zeros(k, device=dev) for k in sizes]
-        counts = [torch.zeros(k, device=dev) for k in sizes]
+        # centers: constant
+        encoder_lr = functools.partial(warmup_cosine, n_warmup=self.n_epochs_warmup, n_epochs=n_epochs, start=1,
+                                       min_warmup=1 / n_batches(n, batch, drop_last=False))
+
         alpha = 0.12 * n if self.entropy_alpha is None else self.entropy_alpha
-        H, tau = len(sizes), self.label_weight
-        snapshot = _HeadSnapshot(net)
-
-        def step(idx, state):
-            first_epoch = state.epoch == 0
-            # both views drawn for the whole batch (the same random stream in every process); each process
-            # forwards its rows and the features of the whole batch are gathered (see skdeepclust.distributed)
-            x1, x2 = augment(X[idx], ctx.device_generator), augment(X[idx], ctx.device_generator)
-            f1, f2 = state.gather(net.embed(state.local(x1))), state.gather(net.embed(state.local(x2)))
-            loss_x, loss_c = 0.0, 0.0
-            for h in range(H):
-                w = net.head(h)
-                with torch.no_grad():  # the constrained assignment of the batch (the cluster-level step)
-                    scores = 0.5 * (f1.detach().float() + f2.detach().float()) @ w.detach().float()
-                    old = assign[h][idx]
-                    if self.constraint == "size":
-                        new, duals[h] = size_constrained_assignment(scores, duals[h], self.size_ratio, self.dual_lr)
-                    else:
-                        new, counts[h] = entropy_constrained_assignment(
-                            -scores, counts[h], alpha, None if first_epoch else old
-                        )
-                    if first_epoch:
-                        old = new
-                    assign[h][idx] = new
-                loss_c = loss_c + secu_centre_loss(f1, w, new, self.temperature_centre)
-                loss_c = loss_c + secu_centre_loss(f2, w, new, self.temperature_centre)
-                u1 = f1.float() @ snapshot.heads[h] / self.temperature_repr
-                u2 = f2.float() @ snapshot.heads[h] / self.temperature_repr
-                one_hot = F.one_hot(old, sizes[h]).float()
-                with torch.no_grad():
-                    q1 = (1 - tau) * torch.softmax(u2, 1) + tau * one_hot
-                    q2 = (1 - tau) * torch.softmax(u1, 1) + tau * one_hot
-                loss_x = loss_x - (q1 * F.log_softmax(u1, 1)).sum(1).mean() - (q2 * F.log_softmax(u2, 1)).sum(1).mean()
-            return {"repr": loss_x / (2 * H), "centre": loss_c / (2 * H)}
-
-        trainer.run("secu", step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer, modules=[net],
-                    drop_last=False, callbacks=[snapshot, _SmallestCluster(assign[0], sizes[0]),
-                                                LRSchedule(optimizer, [lr_factor, None])])
-        self.assignments_ = [a.cpu().numpy() for a in assign]
+        assignments = _AssignmentState(n, sizes, ctx.device, self.constraint, self.size_ratio, self.dual_lr, alpha)
+        snapshot = _CenterSnapshot(net)
+        step = _SeCuStep(net, X, augment, ctx.device_generator, assignments, snapshot, self.temperature_instance,
+                         self.temperature_center, self.label_weight)
+        callbacks = [snapshot, _SmallestCluster(assignments.labels[0], sizes[0]),
+                     LRSchedule(optimizer, [encoder_lr, None])]
+        trainer.run("secu", step, n_samples=n, n_epochs=n_epochs, batch_size=batch, optimizer=optimizer,
+                    modules=[net], drop_last=False, callbacks=callbacks)
+        self.assignments_ = [a.cpu().numpy() for a in assignments.labels]
         self.cluster_centers_ = net.head(0).detach().T.float().cpu().numpy()
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
         emb = net.embed(self._scaled(mods, X))
         return emb, (emb @ net.head(0)).argmax(1)
-

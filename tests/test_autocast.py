@@ -27,7 +27,7 @@ def test_variable_values(monkeypatch, value, expected):
 def test_bad_value_is_a_clear_error_at_fit(monkeypatch, value):
     monkeypatch.setenv(AUTOCAST_ENV, value)
     X = make_blobs(n_samples=40, centers=2, n_features=3, random_state=0)[0]
-    est = small_secu(n_clusters=2, max_epochs=1, warmup_epochs=0)
+    est = small_secu(n_clusters=2, n_epochs=1, n_epochs_warmup=0)
     with pytest.raises(ValueError, match=f"{AUTOCAST_ENV}.*must be 0"):
         est.fit(X)
     assert not hasattr(est, "labels_")

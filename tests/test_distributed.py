@@ -60,8 +60,8 @@ def _images(n=61, seed=2):
 
 
 def _secu(**kw):
-    params = dict(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8, max_epochs=10,
-                  warmup_epochs=2, batch_size=20, device="cpu", random_state=0)
+    params = dict(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8, n_epochs=10,
+                  n_epochs_warmup=2, batch_size=20, device="cpu", random_state=0)
     return SeCu(**{**params, **kw})
 
 
@@ -81,7 +81,7 @@ def _mtdc(**kw):
 #: name -> (estimator factory, data factory); every case is fitted in both processes and here
 _CASES = {
     "secu": (_secu, _blobs),
-    "secu_images": (lambda **kw: _secu(**{"image_shape": (1, 6, 6), "hidden_dims": (4, 8), "max_epochs": 4, **kw}),
+    "secu_images": (lambda **kw: _secu(**{"image_shape": (1, 6, 6), "hidden_dims": (4, 8), "n_epochs": 4, **kw}),
                     _images),
     "secu_entropy": (lambda **kw: _secu(constraint="entropy", random_state=None, **kw), _blobs),
     "distilmvc": (_distilmvc, _views),

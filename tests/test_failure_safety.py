@@ -24,7 +24,7 @@ FAST = {
                                                  "n_epochs_distill": 1, **kw}),
     "HaDis": lambda **kw: small_hadis(**{"max_epochs": 2, "warmup_epochs": 1, **kw}),
     "MTDC": lambda **kw: small_mtdc(**{"max_epochs": 2, **kw}),
-    "SeCu": lambda **kw: small_secu(**{"max_epochs": 2, "warmup_epochs": 0, **kw}),
+    "SeCu": lambda **kw: small_secu(**{"n_epochs": 2, "n_epochs_warmup": 0, **kw}),
     "SPC": lambda **kw: small_spc(**{"pretrain_epochs": 1, "epochs_per_round": 1, **kw}),
 }
 NAMES = sorted(FAST)
@@ -197,7 +197,7 @@ def test_epoch_batches_never_leave_one_row(n, batch, drop_last):
 @pytest.mark.parametrize("n", [129, 257])
 def test_secu_default_batch_with_a_one_row_remainder(n):
     X = np.random.default_rng(0).normal(size=(n, 5))
-    est = SeCu(n_clusters=3, max_epochs=1, device="cpu", random_state=0).fit(X)
+    est = SeCu(n_clusters=3, n_epochs=1, device="cpu", random_state=0).fit(X)
     assert est.labels_.shape == (n,) and est.history_[0]["steps"] == n // 128
 
 

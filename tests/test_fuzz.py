@@ -24,7 +24,7 @@ FACTORIES = {
                                          kmeans_n_init=1),
     "HaDis": lambda: small_hadis(max_epochs=1, warmup_epochs=0, kmeans_n_init=1),
     "MTDC": lambda: small_mtdc(max_epochs=1),
-    "SeCu": lambda: small_secu(max_epochs=1, warmup_epochs=0),
+    "SeCu": lambda: small_secu(n_epochs=1, n_epochs_warmup=0),
     "SPC": lambda: small_spc(pretrain_epochs=1, epochs_per_round=1),
 }
 

@@ -109,7 +109,7 @@ def test_modularity_scorer_with_views_and_pipelines():
     assert modularity_scorer(est, views) == pytest.approx(
         knn_modularity(reference_space(stacked, (2, 4)), est.predict(views)))
     assert est.score(views) == pytest.approx(modularity_scorer(est, views))
-    pipe = make_pipeline(MinMaxScaler(), SeCu(n_clusters=3, max_epochs=2, warmup_epochs=1, batch_size=32,
+    pipe = make_pipeline(MinMaxScaler(), SeCu(n_clusters=3, n_epochs=2, n_epochs_warmup=1, batch_size=32,
                                               hidden_dims=(16,), feature_dim=8, device="cpu", random_state=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -24,12 +24,12 @@ distributed = pytest.importorskip(
     "distributed", reason="dask.distributed is not installed (pip install 'dask[distributed]'; it is in the test extra)"
 )
 
-GRID = {"lr": [0.1, 0.2], "temperature_repr": [0.05, 0.1]}
+GRID = {"lr": [0.1, 0.2], "temperature_instance": [0.05, 0.1]}
 
 
 def _secu():
-    return SeCu(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8, max_epochs=2,
-                warmup_epochs=1, batch_size=32, device="cpu", random_state=0)
+    return SeCu(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8, n_epochs=2,
+                n_epochs_warmup=1, batch_size=32, device="cpu", random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def _threads_in_fit(X):
 
     SeCu._fit_torch = spy
     try:
-        _secu().set_params(max_epochs=1, warmup_epochs=0).fit(X)
+        _secu().set_params(n_epochs=1, n_epochs_warmup=0).fit(X)
     finally:
         SeCu._fit_torch = fit_torch
     return seen[0], torch.get_num_threads()

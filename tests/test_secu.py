@@ -1,4 +1,4 @@
-"""SeCu's own pieces: the centre loss's gradient property and the constrained assignments."""
+"""SeCu's own pieces: the loss terms' gradient properties and the constrained assignments."""
 
 import numpy as np
 import pytest
@@ -7,20 +7,25 @@ import torch.nn.functional as F
 from sklearn.datasets import make_blobs
 
 from skdeepclust.metrics import clustering_accuracy
-from skdeepclust.secu import entropy_constrained_assignment, secu_centre_loss, size_constrained_assignment
+from skdeepclust.secu import (
+    entropy_constrained_assignment,
+    secu_center_loss,
+    secu_instance_loss,
+    size_constrained_assignment,
+)
 
 from ._instances import small_secu
 
 
-def test_centre_loss_moves_only_own_centres_with_hardness_weights():
+def test_center_loss_moves_only_own_centers_with_hardness_weights():
     g = torch.Generator().manual_seed(0)
     x = F.normalize(torch.randn(6, 4, generator=g), dim=1).requires_grad_(True)
     w = F.normalize(torch.randn(4, 5, generator=g), dim=0).requires_grad_(True)
-    labels = torch.tensor([0, 0, 2, 2, 2, 3])  # centres 1 and 4 have no instance
+    labels = torch.tensor([0, 0, 2, 2, 2, 3])  # centers 1 and 4 have no instance
     T = 0.05
-    secu_centre_loss(x, w, labels, T).backward()
+    secu_center_loss(x, w, labels, T).backward()
     assert x.grad is None  # the encoder gets nothing from this loss
-    assert torch.all(w.grad[:, [1, 4]] == 0)  # negatives never move a centre
+    assert torch.all(w.grad[:, [1, 4]] == 0)  # negatives never move a center
     p = torch.softmax(x.detach() @ w.detach() / T, dim=1)
     expected = torch.zeros(4, 5)
     for i, k in enumerate(labels.tolist()):
@@ -28,14 +33,40 @@ def test_centre_loss_moves_only_own_centres_with_hardness_weights():
     torch.testing.assert_close(w.grad, expected, rtol=1e-4, atol=1e-6)
 
 
-def test_plain_cross_entropy_would_move_every_centre():
-    """The contrast that makes SeCu 'stable': ordinary CE pushes the absent centres too."""
+def test_plain_cross_entropy_would_move_every_center():
+    """The contrast that makes SeCu 'stable': ordinary CE pushes the absent centers too."""
     g = torch.Generator().manual_seed(1)
     x = F.normalize(torch.randn(6, 4, generator=g), dim=1)
     w = F.normalize(torch.randn(4, 5, generator=g), dim=0).requires_grad_(True)
     labels = torch.tensor([0, 0, 2, 2, 2, 3])
     F.cross_entropy(x @ w / 0.05, labels).backward()
     assert torch.all(w.grad[:, [1, 4]].abs().sum(0) > 0)
+
+
+def test_instance_loss_soft_labels_hand_computed():
+    g = torch.Generator().manual_seed(2)
+    x1 = F.normalize(torch.randn(6, 4, generator=g), dim=1).requires_grad_(True)
+    x2 = F.normalize(torch.randn(6, 4, generator=g), dim=1).requires_grad_(True)
+    w = F.normalize(torch.randn(4, 5, generator=g), dim=0)
+    previous = torch.tensor([0, 1, 1, 2, 4, 4])
+    T, tau = 0.1, 0.2
+    loss = secu_instance_loss(x1, x2, w, previous, T, tau)
+    loss.backward()
+    # each view's soft label: the other view's prediction (no gradient) mixed with the previous assignment
+    a1, a2 = x1.detach().clone().requires_grad_(True), x2.detach().clone().requires_grad_(True)
+    u1, u2 = a1 @ w / T, a2 @ w / T
+    one_hot = F.one_hot(previous, 5).float()
+    q1 = (1 - tau) * torch.softmax(u2.detach(), 1) + tau * one_hot
+    q2 = (1 - tau) * torch.softmax(u1.detach(), 1) + tau * one_hot
+    expected = F.cross_entropy(u1, q1) + F.cross_entropy(u2, q2)
+    expected.backward()
+    torch.testing.assert_close(loss, expected)
+    torch.testing.assert_close(x1.grad, a1.grad)
+    torch.testing.assert_close(x2.grad, a2.grad)
+    # tau = 1: plain cross-entropy against the previous assignment, view by view
+    only_labels = secu_instance_loss(x1, x2, w, previous, T, 1.0)
+    plain = F.cross_entropy(x1 @ w / T, previous) + F.cross_entropy(x2 @ w / T, previous)
+    torch.testing.assert_close(only_labels, plain)
 
 
 def test_size_constraint_dual_step_hand_computed():
@@ -96,9 +127,9 @@ def test_default_schedule_is_set_in_steps(monkeypatch):
 
     monkeypatch.setattr(secu_module, "DEFAULT_STEPS", 12)
     X, _ = make_blobs(40, centers=2, n_features=4, random_state=0)
-    est = small_secu(n_clusters=2, max_epochs=None, warmup_epochs=1, batch_size=16).fit(X)
+    est = small_secu(n_clusters=2, n_epochs="auto", n_epochs_warmup=1, batch_size=16).fit(X)
     assert est.n_epochs_ == 4  # 3 batches per epoch -> 4 epochs for 12 steps
     assert len(est.history_) == 4 and sum(h["steps"] for h in est.history_) == 12
-    est = small_secu(n_clusters=2, max_epochs=None, warmup_epochs=5, batch_size=16).fit(X)
-    assert est.n_epochs_ == 7  # at least warmup_epochs + 2
-    assert small_secu(n_clusters=2, max_epochs=3).fit(X).n_epochs_ == 3
+    est = small_secu(n_clusters=2, n_epochs="auto", n_epochs_warmup=5, batch_size=16).fit(X)
+    assert est.n_epochs_ == 7  # at least n_epochs_warmup + 2
+    assert small_secu(n_clusters=2, n_epochs=3).fit(X).n_epochs_ == 3

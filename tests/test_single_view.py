@@ -47,10 +47,10 @@ def test_tabular_blobs(name, blobs, fitted):
     assert est.history_[-1]["seconds"] > 0
 
 
-# SeCu needs more steps: its first epoch only initialises centres (encoder lr 0) and its encoder
-# targets use the centres frozen at the start of each epoch.
+# SeCu needs more steps: its first epoch only initialises centers (encoder lr 0) and its encoder
+# learns against the centers frozen at the start of each epoch.
 IMAGE_RUN = {"HaDis": dict(max_epochs=20, batch_size=64), "MTDC": dict(max_epochs=15, batch_size=64),
-             "SeCu": dict(max_epochs=40, batch_size=32)}
+             "SeCu": dict(n_epochs=40, batch_size=32)}
 
 
 @pytest.mark.parametrize("make", FACTORIES, ids=ids)
@@ -60,6 +60,11 @@ def test_images_with_conv_encoder(make, digits):
     est.fit(X)
     assert any(isinstance(m, nn.Conv2d) for m in est.network_.modules()) and est.transform(X).shape[0] == 600
     assert clustering_accuracy(y, est.labels_) > 0.4  # chance is ~0.11; a short run on 600 images
+
+
+def _epochs(make, n):
+    """``{name: n}`` for the estimator's epochs parameter: ``n_epochs``, or ``max_epochs`` where not renamed."""
+    return {"n_epochs" if "n_epochs" in make().get_params() else "max_epochs": n}
 
 
 @pytest.mark.parametrize("make", FACTORIES, ids=ids)
@@ -74,7 +79,7 @@ def test_custom_encoder_and_augment(make, blobs):
     torch.manual_seed(0)
     enc = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
     weights = enc[0].weight.detach().clone()
-    est = make(n_clusters=4, encoder=enc, augment=augment, max_epochs=5).fit(X)
+    est = make(n_clusters=4, encoder=enc, augment=augment, **_epochs(make, 5)).fit(X)
     steps = sum(r["steps"] for r in est.history_)
     # two views per step, plus one dry run that checks the augmentation's output before training
     assert steps >= 5 * (300 // 32) and calls["n"] == 2 * steps + 1
@@ -86,8 +91,8 @@ def test_custom_encoder_and_augment(make, blobs):
 @pytest.mark.parametrize("make", FACTORIES, ids=ids)
 def test_determinism_and_pickle(make, blobs):
     X, _ = blobs
-    a = make(n_clusters=4, max_epochs=5, random_state=3).fit(X)
-    b = make(n_clusters=4, max_epochs=5, random_state=3).fit(X)
+    a = make(n_clusters=4, random_state=3, **_epochs(make, 5)).fit(X)
+    b = make(n_clusters=4, random_state=3, **_epochs(make, 5)).fit(X)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     restored = pickle.loads(pickle.dumps(a))
     np.testing.assert_allclose(restored.transform(X), a.transform(X))

@@ -53,7 +53,7 @@ def X():
 
 
 def _fast():
-    return small_secu(n_clusters=3, max_epochs=1, warmup_epochs=0)
+    return small_secu(n_clusters=3, n_epochs=1, n_epochs_warmup=0)
 
 
 def test_unset_leaves_threads_alone(caller_threads, seen, X, monkeypatch):
