@@ -7,8 +7,8 @@ follows the method's specification in order:
 1. the network: online backbone, projector and predictor, and the EMA target (:class:`_HaDisNet`);
 2. the loss terms, each symmetrised over the two views: DSA (:func:`_dsa_loss`), HSD
    (:func:`_hsd_loss`) and PSL (:func:`_psl_loss`);
-3. one training step (:class:`_TrainStep`), the k-means pseudo-labels of PSL (:class:`_PseudoLabels`)
-   and the schedule (:func:`_schedule_epochs`, :func:`_make_optimizer`);
+3. training: the k-means pseudo-labels of PSL (:class:`_PseudoLabels`), one step (:class:`_TrainStep`)
+   and the schedule (:func:`_schedule_epochs`, :func:`_make_optimizer`, :func:`_ema_momentum`);
 4. the final clustering of the trained target embedding (:func:`_final_clustering`);
 5. the estimator, :class:`HaDis`.
 """
