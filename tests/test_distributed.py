@@ -114,7 +114,7 @@ def _worker(rank: int, world: int, init_file: str, out: str) -> None:
         est = _secu().fit(_blobs())
         np.save(f"{out}/{_NO_SYNC_BN}_{rank}_transform.npy", est.transform(_blobs()))
         try:  # an estimator without data-parallel support refuses, in every process
-            HaDis(n_clusters=3, max_epochs=1, device="cpu").fit(_blobs())
+            HaDis(n_clusters=3, n_epochs=1, device="cpu").fit(_blobs())
         except RuntimeError as exc:
             Path(f"{out}/hadis_{rank}.txt").write_text(str(exc))
         with contextlib.suppress(ValueError):  # different data in the processes: refused everywhere

@@ -120,7 +120,7 @@ SLOW_SECTIONS = {
 #: lowered to it; ``None`` is kept)
 SHORT_CAPS = {
     DistilMVC: {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1, "kmeans_n_init": 2},
-    HaDis: {"max_epochs": 3, "warmup_epochs": 1, "kmeans_n_init": 2},
+    HaDis: {"n_epochs": 3, "n_epochs_warmup": 1, "kmeans_n_init": 2},
     SeCu: {"n_epochs": 3, "n_epochs_warmup": 1},
     MTDC: {"max_epochs": 3, "mutual_warmup_epochs": 1},
     # one member: one voter (each voter costs a 2-D UMAP of every row per vote, ~12 s on USPS), two votes

@@ -1,11 +1,15 @@
 """Behaviour shared by the single-view estimators (tabular and image input, hooks, errors), plus
 method-specific switches."""
 
+import importlib
+import importlib.util
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 from torch import nn
@@ -16,6 +20,11 @@ from ._instances import small_hadis, small_mtdc, small_secu
 
 FACTORIES = [small_hadis, small_mtdc, small_secu]
 ids = ["HaDis", "MTDC", "SeCu"]
+
+
+def _epochs(make, n):
+    """``n`` training epochs, under the name of the estimator's epoch parameter (``n_epochs`` or ``max_epochs``)."""
+    return {"n_epochs" if "n_epochs" in make().get_params() else "max_epochs": n}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +58,7 @@ def test_tabular_blobs(name, blobs, fitted):
 
 # SeCu needs more steps: its first epoch only initialises centers (encoder lr 0) and its encoder
 # learns against the centers frozen at the start of each epoch.
-IMAGE_RUN = {"HaDis": dict(max_epochs=20, batch_size=64), "MTDC": dict(max_epochs=15, batch_size=64),
+IMAGE_RUN = {"HaDis": dict(n_epochs=20, batch_size=64), "MTDC": dict(max_epochs=15, batch_size=64),
              "SeCu": dict(n_epochs=40, batch_size=32)}
 
 
@@ -140,17 +149,22 @@ def test_hadis_final_clustering(blobs, fitted):
     # the training itself does not depend on the final clustering
     np.testing.assert_allclose(spec.transform(X), emb, rtol=1e-6)
     # as many clusters as samples: every sample its own cluster, and predict agrees
-    tiny = small_hadis(n_clusters=3, max_epochs=2).fit(X[:3])
+    tiny = small_hadis(n_clusters=3, n_epochs=2).fit(X[:3])
     assert sorted(tiny.labels_) == [0, 1, 2]
     np.testing.assert_array_equal(tiny.predict(X[:3]), tiny.labels_)
 
 
-def test_hadis_ablation_switches(blobs):
+def test_hadis_ablations(blobs):
     X, _ = blobs
-    no_hsd = small_hadis(n_clusters=4, hsd_weight=0.0, max_epochs=5).fit(X)
-    no_psl = small_hadis(n_clusters=4, cluster_loss_weight=0.0, max_epochs=5).fit(X)
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "_ablations_hadis.py"
+    spec = importlib.util.spec_from_file_location("_ablations_hadis", path)
+    ablations = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablations)
+    no_hsd = ablations.HaDisNoHSD(**small_hadis(n_clusters=4, n_epochs=5).get_params()).fit(X)
+    no_psl = small_hadis(n_clusters=4, prototype_weight=0.0, n_epochs=5).fit(X)
     assert "hsd" not in no_hsd.history_[-1] and "psl" in no_hsd.history_[-1]
     assert "psl" not in no_psl.history_[-1] and "hsd" in no_psl.history_[-1]
+    assert type(clone(no_hsd)) is ablations.HaDisNoHSD  # the ablation is a class, not a parameter
 
 
 def test_mtdc_mutual_switch_gives_cc_baseline(blobs):
@@ -176,22 +190,24 @@ def test_mtdc_mutual_warmup_trains_cc_first(blobs):
     assert half.n_mutual_warmup_epochs_ == 2 and [r["stage"] for r in half.history_] == ["cc"] * 2 + ["mtdc"] * 3
 
 
-@pytest.mark.parametrize("make, module", [(small_hadis, "hadis"), (small_mtdc, "mtdc")], ids=["HaDis", "MTDC"])
-def test_default_schedule_is_set_in_steps(make, module, monkeypatch, blobs):
-    import importlib
-
+@pytest.mark.parametrize(
+    "make, module, epochs, rule",
+    [(small_hadis, "hadis", "n_epochs", "auto"), (small_mtdc, "mtdc", "max_epochs", None)],
+    ids=["HaDis", "MTDC"],
+)
+def test_default_schedule_is_set_in_steps(make, module, epochs, rule, monkeypatch, blobs):
     monkeypatch.setattr(importlib.import_module(f"skdeepclust.{module}"), "DEFAULT_STEPS", 40)
     X, _ = blobs
-    est = make(n_clusters=4, max_epochs=None, batch_size=64).fit(X)  # 4 full batches per epoch
+    est = make(n_clusters=4, batch_size=64, **{epochs: rule}).fit(X)  # 4 full batches per epoch
     assert est.n_epochs_ == 10 and len(est.history_) == 10
     assert sum(h["steps"] for h in est.history_) == 40
-    assert make(n_clusters=4, max_epochs=3, batch_size=64).fit(X).n_epochs_ == 3
+    assert make(n_clusters=4, batch_size=64, **{epochs: 3}).fit(X).n_epochs_ == 3
 
 
 def test_hadis_default_warmup_is_a_tenth_of_the_epochs(blobs):
     X, _ = blobs
-    est = small_hadis(n_clusters=4, max_epochs=20, warmup_epochs=None).fit(X[:64])  # 2 steps per epoch
-    assert est.n_warmup_epochs_ == 2
+    est = small_hadis(n_clusters=4, n_epochs=20, n_epochs_warmup="auto").fit(X[:64])  # 2 steps per epoch
+    assert est.n_epochs_warmup_ == 2
     assert "psl" not in est.history_[1] and "psl" in est.history_[2]
 
 
