@@ -77,7 +77,7 @@ STUDY_SCALE = {
 GRIDS = {
     "SeCu": {"lr": [0.05, 0.2, 0.8], "temperature_center": [0.05, 0.2]},
     "MTDC": {"lr": [3e-4, 1e-3, 3e-3], "temperature_instance": [0.5, 1.0]},
-    "HaDis": {"lr": [0.02, 0.05, 0.15], "temperature": [0.2, 0.5]},
+    "HaDis": {"lr": [0.02, 0.05, 0.15], "temperature_prototype": [0.2, 0.5]},
     "DistilMVC": {"lr": [1e-4, 3e-4, 1e-3], "temperature_instance": [0.5, 1.0]},
     "SPC": {"lr": [3e-4, 1e-3, 3e-3], "latent_noise": [0.5, 1.5]},
 }
