@@ -122,7 +122,7 @@ SHORT_CAPS = {
     DistilMVC: {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1, "kmeans_n_init": 2},
     HaDis: {"max_epochs": 3, "warmup_epochs": 1, "kmeans_n_init": 2},
     SeCu: {"max_epochs": 3, "warmup_epochs": 1},
-    MTDC: {"max_epochs": 3, "mutual_warmup_epochs": 1},
+    MTDC: {"n_epochs": 3, "n_epochs_warmup": 1},
     # one member: one voter (each voter costs a 2-D UMAP of every row per vote, ~12 s on USPS), two votes
     SPC: {"n_members": 1, "pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1},
 }
