@@ -2,15 +2,20 @@
 
 Pseudo-labels (label space) teach the feature space through a supervised contrast, and feature-space
 similarities teach the label space through a hyperspherical-consistency regulariser.
-Specification: the official code (final version).
+Specification: the official code (final version). The module follows the method: the network
+(:class:`_MTDCNet`), the loss terms (the two CC terms, HCR, the pseudo-labels and PCL), the training step
+(:class:`_MTDCStep`), the schedule of the two stages (:func:`_stage_epochs`: a plain CC warm-up, then the
+full objective) and the estimator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from numbers import Real
 
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._utils import build_module
@@ -25,15 +30,19 @@ from .losses import (
 )
 from .nn import ClusterHead, ProjectionHead
 from .single_view import SingleViewMixin
-from .training import Trainer, epochs_for_steps
+from .training import LoopState, Trainer, embed_batches, epochs_for_steps
 
 __all__ = ["MTDC"]
 
-#: optimizer steps of the default schedule (``max_epochs=None``): about 110 epochs of USPS, 100 of
+#: optimizer steps of the default schedule (``n_epochs="auto"``): about 110 epochs of USPS, 100 of
 #: MNIST-10k, 800 of COIL-20 and 570 of the 8x8 digits at the default batch of 256
 DEFAULT_STEPS = 4000
 
+#: ``T_base`` of the pseudo-label supervised contrast (SupCon's default): the loss is scaled by ``T / T_base``
+SUPCON_BASE_TEMPERATURE = 0.07
 
+
+# ---------------------------------------------------------------------------------------------------- network
 class _MTDCNet(nn.Module):
     """Backbone with an instance projector (unit rows) and a cluster projector (softmax)."""
 
@@ -41,11 +50,121 @@ class _MTDCNet(nn.Module):
         super().__init__()
         self.backbone, self.instance, self.cluster = backbone, instance, cluster
 
+    @classmethod
+    def build(cls, backbone: nn.Module, width: int, feature_dim: int, n_clusters: int,
+              generator: torch.Generator) -> _MTDCNet:
+        """The reference's heads on ``backbone``: ``width -> width -> feature_dim`` and ``width -> width -> K``."""
+        instance = build_module(lambda: ProjectionHead(width, (width,), feature_dim, normalize=True), generator)
+        cluster = build_module(lambda: ClusterHead(width, n_clusters, hidden_dims=(width,)), generator)
+        return cls(backbone, instance, cluster)
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.backbone(x)
         return self.instance(h), torch.softmax(self.cluster(h), dim=1)
 
 
+# ------------------------------------------------------------------------------------------------- loss terms
+def _cc_terms(za: torch.Tensor, zb: torch.Tensor, ca: torch.Tensor, cb: torch.Tensor,
+              temperature_instance: float, temperature_cluster: float) -> dict[str, torch.Tensor]:
+    """The two Contrastive Clustering terms: instance contrast of the features, cluster contrast of the heads."""
+    return {
+        "instance": nt_xent(za, zb, temperature_instance),
+        "cluster": cluster_contrastive_loss(ca, cb, temperature_cluster),
+    }
+
+
+def _hcr_term(za: torch.Tensor, zb: torch.Tensor, ca: torch.Tensor, cb: torch.Tensor) -> torch.Tensor:
+    """Feature space teaches label space: pairwise feature similarities (detached) as targets of the heads'."""
+    return hyperspherical_consistency(torch.cat([ca, cb]), torch.cat([za, zb]))
+
+
+def _pseudo_label_agreement(net: _MTDCNet, x: torch.Tensor, topk: int) -> torch.Tensor:
+    """Which samples of the clean batch share their ordered top-``topk`` clusters (eval mode, no gradient)."""
+    probs = embed_batches(lambda v: net(v)[1], x, [net], batch_size=x.shape[0])
+    return topk_agreement_mask(probs, topk)
+
+
+def _pcl_term(za: torch.Tensor, zb: torch.Tensor, same: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Label space teaches feature space: supervised contrast with the pseudo-label agreement as positives."""
+    return pseudo_label_supcon(za, zb, same, temperature, SUPCON_BASE_TEMPERATURE)
+
+
+# ---------------------------------------------------------------------------------------------- training step
+@dataclass(frozen=True, eq=False)
+class _MTDCStep:
+    """The loss terms of one batch, ``step(indices, state)`` for :meth:`Trainer.run`.
+
+    ``instance + cluster + hcr_weight * hcr + supcon_weight * pcl``; a mutual term of weight 0 is not
+    computed, so the warm-up (both weights 0) trains the plain CC objective.
+    """
+
+    net: _MTDCNet
+    X: torch.Tensor
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+    generator: torch.Generator
+    temperature_instance: float
+    temperature_cluster: float
+    hcr_weight: float
+    supcon_weight: float
+    temperature_supcon: float
+    topk: int
+
+    def _views(self, x: torch.Tensor, state: LoopState) -> tuple[torch.Tensor, torch.Tensor]:
+        # the view is drawn for the whole batch; each process forwards its rows, the outputs of the whole batch
+        # are gathered (see skdeepclust.distributed)
+        z, c = self.net(state.local(self.augment(x, self.generator)))
+        return state.gather(z), state.gather(c)
+
+    def __call__(self, idx: torch.Tensor, state: LoopState) -> dict[str, torch.Tensor]:
+        x = self.X[idx]
+        same = _pseudo_label_agreement(self.net, x, self.topk) if self.supcon_weight else None
+        za, ca = self._views(x, state)
+        zb, cb = self._views(x, state)
+        terms = _cc_terms(za, zb, ca, cb, self.temperature_instance, self.temperature_cluster)
+        if self.hcr_weight:
+            terms["hcr"] = self.hcr_weight * _hcr_term(za, zb, ca, cb)
+        if same is not None:
+            terms["pcl"] = self.supcon_weight * _pcl_term(za, zb, same, self.temperature_supcon)
+        return terms
+
+
+# --------------------------------------------------------------------------------------------------- schedule
+def _stage_epochs(n_epochs, n_epochs_warmup, n_samples: int, batch_size: int, mutual: bool = True) -> tuple[int, int]:
+    """Epochs of the whole schedule and of its plain CC warm-up.
+
+    Parameters
+    ----------
+    n_epochs : int or "auto"
+        Epochs of the schedule; ``"auto"``: enough for ``DEFAULT_STEPS`` optimizer steps (last incomplete
+        batch dropped), at most 1000 epochs (:func:`~skdeepclust.training.epochs_for_steps`).
+    n_epochs_warmup : int or "auto"
+        Epochs of the CC objective alone, at most the schedule; ``"auto"``: half of it.
+    n_samples : int
+        Training samples.
+    batch_size : int
+        Mini-batch size.
+    mutual : bool, default=True
+        Whether the full objective has a mutual term (``False``: the whole schedule is the CC warm-up).
+
+    Returns
+    -------
+    n_epochs, n_epochs_warmup : int
+
+    Examples
+    --------
+    >>> _stage_epochs("auto", "auto", 1797, 256)  # 7 steps per epoch
+    (572, 286)
+    >>> _stage_epochs(10, 20, 1797, 256), _stage_epochs(10, "auto", 1797, 256, mutual=False)
+    ((10, 10), (10, 10))
+    """
+    if n_epochs == "auto":
+        n_epochs = epochs_for_steps(DEFAULT_STEPS, n_samples, batch_size, drop_last=True)
+    if not mutual:
+        return n_epochs, n_epochs
+    return n_epochs, n_epochs // 2 if n_epochs_warmup == "auto" else min(n_epochs_warmup, n_epochs)
+
+
+# -------------------------------------------------------------------------------------------------- estimator
 class MTDC(SingleViewMixin, BaseDeepClusterer):
     """Mutual-taught deep clustering (MTDC) on a Contrastive Clustering (CC) baseline.
 
@@ -62,9 +181,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     - **HCR** (feature space teaches label space): pairwise similarities of the detached features are
       targets for the pairwise similarities of the cluster-probability vectors.
 
-    By default the first half of the schedule trains the CC terms alone (``mutual_warmup_epochs``).
-    ``mutual=False`` drops PCL and HCR, which gives the plain CC baseline. Labels: argmax of the
-    cluster head on the clean input (inductive, so ``predict`` works on new samples).
+    By default the first half of the schedule trains the CC terms alone (``n_epochs_warmup``).
+    ``hcr_weight=0, supcon_weight=0`` gives the plain CC baseline. Labels: argmax of the cluster head on
+    the clean input (inductive, so ``predict`` works on new samples). See the User Guide, :ref:`mtdc`.
 
     Parameters
     ----------
@@ -78,61 +197,48 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     hidden_dims : tuple of int, default=None
         Default backbone: MLP widths for tabular rows (``None``: ``(512, 512)``, the spec's adaptation)
         or the channels of the stride-2 conv blocks for images (``None``: ``(32, 64, 128)``).
-    projection_dim : int, default=128
+    feature_dim : int, default=128
         Width of the instance features.
-    mutual : bool, default=True
-        Use the two mutual-teaching terms (``False``: the CC baseline).
-    max_epochs : int, default=None
-        Training epochs. ``None`` sets the schedule in optimizer steps instead: enough epochs for
-        ``DEFAULT_STEPS`` (4000) steps, so small data sets get as many updates as large ones, but at
-        most 1000 epochs (``training.STEP_SCHEDULE_MAX_EPOCHS``; reached below about 1000 rows).
+    n_epochs : int or "auto", default="auto"
+        Training epochs. ``"auto"``: enough epochs for ``DEFAULT_STEPS`` (4000) optimizer steps, at most
+        1000 (:ref:`schedule <mtdc_schedule>`).
     batch_size : int, default=256
         Mini-batch size (the last incomplete batch is dropped).
     lr : float, default=1e-3
-        Adam learning rate (the reference's 3e-4 is meant for 1000 epochs; see the User Guide).
+        Adam learning rate (the reference's is 3e-4; :ref:`schedule <mtdc_schedule>`).
     weight_decay : float, default=0.0
         Adam weight decay.
     temperature_instance : float, default=0.5
-        Instance-contrast temperature (CC's 0.5). When one class is much larger than the others, try
-        1.0: a low temperature spreads the samples evenly over the sphere, so a large class takes the
-        room of two and the head splits it; on balanced data 1.0 can cost a lot (see the User Guide).
+        Instance-contrast temperature (CC's 0.5); when one class is much larger than the others, try 1.0
+        (:ref:`temperature <mtdc_temperature>`).
     temperature_cluster : float, default=1.0
         Cluster-contrast temperature.
     hcr_weight : float, default=10.0
-        Weight of the feature-to-label regulariser.
+        Weight of the feature-to-label regulariser HCR (``0`` leaves it out).
     supcon_weight : float, default=0.1
-        Weight of the pseudo-label supervised contrast.
-    supcon_temperature : float, default=0.5
-        Its temperature ``T``.
-    supcon_base_temperature : float, default=0.07
-        Its ``T_base`` (the loss is scaled by ``T / T_base``).
+        Weight of the pseudo-label supervised contrast PCL (``0`` leaves it out).
+    temperature_supcon : float, default=0.5
+        Temperature ``T`` of PCL (see Notes for its ``T_base``).
     topk : int, default=3
         Length of the ordered top-k tuple that defines a pseudo-label.
-    mutual_warmup_epochs : int, default=None
-        Epochs of the plain CC objective before the mutual terms switch on (history stage ``"cc"``,
-        then ``"mtdc"``); ``None``: half of the epochs. ``0`` trains the full objective from the first
-        step, as the reference code; an earlier version of it resumed a trained CC model instead.
-        ``n_mutual_warmup_epochs_`` records the count (why the warm-up: see Notes and the User Guide).
+    n_epochs_warmup : int or "auto", default="auto"
+        Epochs of the plain CC objective (history stage ``"cc"``) before the mutual terms join (stage
+        ``"mtdc"``); ``"auto"``: half of the epochs, ``0``: the full objective from the first step, as
+        the reference code (:ref:`warm-up <mtdc_warmup>`).
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows; ``None`` picks image or tabular defaults.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Training device.
+        Training device; ``"auto"``: CUDA when available (:ref:`devices`).
     random_state : int, RandomState instance or None, default=None
-        Seed of every random choice of the fit; global random states are untouched.
+        Seed of every random choice of the fit (:ref:`reproducibility`).
     n_init : int, default=1
-        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
-        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
-        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
-        hyperparameters without labels.
+        Number of fits with different seeds; the one with the highest label-free :meth:`score` is kept
+        (:ref:`n_init`).
     inference_dtype : {"auto", "float32", "float64"}, default="auto"
-        Precision of ``predict``, ``transform`` and ``score`` (the output keeps the input's float dtype).
-        ``"auto"``: float64 on the CPU, so that a row's result never depends on the batch it is computed
-        in, and float32 on CUDA. ``"float32"`` on the CPU is 2 to 3 times faster (User Guide, "Many rows"),
-        but a row's embedding can then differ in its last digits with its batch, and a label can flip at
-        a near tie.
+        Precision of ``predict``, ``transform`` and ``score``; ``"auto"``: float64 on the CPU, float32 on
+        CUDA (:ref:`many_rows`).
     verbose : int, default=0
-        ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
-        loss terms of the last epoch; ``0`` writes nothing.
+        ``1`` shows a progress bar per training stage, ``0`` writes nothing (:ref:`training_curves`).
 
     Attributes
     ----------
@@ -141,7 +247,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     network_ : torch.nn.Module
         The trained network (``backbone``, ``instance``, ``cluster``).
     history_ : list of dict
-        Per-epoch loss terms (``instance``, ``cluster``, ``hcr``, ``pcl``), ``steps`` and ``seconds``.
+        Per-epoch loss terms (``instance``, ``cluster``, and in stage ``"mtdc"`` ``hcr`` and ``pcl``
+        where their weight is not 0), ``steps`` and ``seconds``.
     device_ : torch.device
         Training device.
     n_features_in_ : int
@@ -150,35 +257,34 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Width of ``transform``'s output: the cluster probabilities (``n_clusters``).
     n_epochs_ : int
         Number of training epochs used.
-    n_mutual_warmup_epochs_ : int
-        Epochs trained with the CC objective alone (all of them when ``mutual=False``).
+    n_epochs_warmup_ : int
+        Epochs trained with the CC objective alone (all of them when ``hcr_weight`` and
+        ``supcon_weight`` are 0).
     interrupted_ : bool
-        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (:ref:`failure_safety`).
     init_scores_ : ndarray of shape (n_init,)
         The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
 
     Notes
     -----
-    **Scale.** The reference trains a ResNet-34 (ImageNet stem, 224 px) with heads 512 -> 512 -> 128 and
-    512 -> 512 -> K for 1000 epochs, Adam 3e-4, batch 256, ``topk=3`` (2 for its ViT variant). The
-    defaults keep the heads, losses and optimiser (with a higher learning rate for the shorter schedule)
-    and scale the backbone (MLP 512-512 for rows, a small conv net at native resolution for images) and
-    the schedule (4000 steps: 110 epochs of USPS).
+    **Scale.** The defaults keep the reference's heads, losses and optimiser and scale down the backbone
+    (MLP 512-512 for rows, a small conv net at native resolution for images) and the schedule
+    (:ref:`paper-scale settings <mtdc_paper_scale>`).
+
+    **PCL's base temperature.** PCL is SupCon's loss scaled by ``T / T_base``, with ``T``
+    ``temperature_supcon`` and ``T_base`` the module constant ``SUPCON_BASE_TEMPERATURE`` (0.07, SupCon's
+    default and the reference's).
 
     **Deviations.** Images are augmented at native resolution with batched torch ops (crop, small
     rotation, intensity jitter; no upsampling to 224, no hue); tabular rows get feature-space
     augmentations (noise and masking), which the paper does not cover; the learning rate is 1e-3
-    instead of 3e-4 (a schedule of thousands of steps, not 1000 epochs); the first half of the schedule
-    trains the CC objective alone (``mutual_warmup_epochs=None``; pass ``0`` for the reference, which
-    trains the full objective from the first step). The mutual terms teach each other, so an early
-    mistake of the cluster head is taught to the features by PCL and back to the head by HCR; on
-    COIL-20 the full objective from the start ends below CC itself (0.666 against 0.808), while each
-    term alone does not (0.816 without HCR, 0.862 without PCL).
+    instead of 3e-4; the first half of the schedule trains the CC objective alone, where the reference
+    trains the full objective from the first step (``n_epochs_warmup=0``). Why each:
+    :ref:`deviations <mtdc_deviations>`.
 
-    **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
-    started by ``torchrun``), each process forwards its share of every batch while the losses, the
-    pseudo-labels, the batch-norm statistics and updates stay those of the global batch: every process
-    ends with the model one process would train (see the User Guide).
+    **Data-parallel training.** In a ``torch.distributed`` process group of several processes, each
+    process forwards its share of every batch while the losses, the pseudo-labels, the batch-norm
+    statistics and updates stay those of the global batch (:ref:`distributed`).
 
     Examples
     --------
@@ -186,7 +292,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     >>> from skdeepclust import MTDC
     >>> rng = np.random.default_rng(0)
     >>> X = np.concatenate([rng.normal(-3, 1, (40, 4)), rng.normal(3, 1, (40, 4))])
-    >>> model = MTDC(n_clusters=2, hidden_dims=(32,), projection_dim=8, max_epochs=5, batch_size=32,
+    >>> model = MTDC(n_clusters=2, hidden_dims=(32,), feature_dim=8, n_epochs=5, batch_size=32,
     ...              device="cpu", random_state=0)
     >>> model.fit_predict(X).shape
     (80,)
@@ -195,17 +301,15 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
         **SingleViewMixin._single_view_constraints,
-        "projection_dim": [IntInterval(1, None, closed="left")],
-        "mutual": ["boolean"],
-        "max_epochs": [IntInterval(0, None, closed="left"), None],
+        "feature_dim": [IntInterval(1, None, closed="left")],
+        "n_epochs": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "hcr_weight": [Interval(Real, 0, None, closed="left")],
         "supcon_weight": [Interval(Real, 0, None, closed="left")],
-        "supcon_temperature": [Interval(Real, 0, None, closed="neither")],
-        "supcon_base_temperature": [Interval(Real, 0, None, closed="neither")],
+        "temperature_supcon": [Interval(Real, 0, None, closed="neither")],
         "topk": [IntInterval(1, None, closed="left")],
-        "mutual_warmup_epochs": [IntInterval(0, None, closed="left"), None],
+        "n_epochs_warmup": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
     }
 
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
@@ -219,9 +323,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         image_shape=None,
         encoder=None,
         hidden_dims=None,
-        projection_dim: int = 128,
-        mutual: bool = True,
-        max_epochs: int | None = None,
+        feature_dim: int = 128,
+        n_epochs: int | str = "auto",
         batch_size: int = 256,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -229,10 +332,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         temperature_cluster: float = 1.0,
         hcr_weight: float = 10.0,
         supcon_weight: float = 0.1,
-        supcon_temperature: float = 0.5,
-        supcon_base_temperature: float = 0.07,
+        temperature_supcon: float = 0.5,
         topk: int = 3,
-        mutual_warmup_epochs: int | None = None,
+        n_epochs_warmup: int | str = "auto",
         augment=None,
         device="auto",
         random_state=None,
@@ -244,9 +346,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.image_shape = image_shape
         self.encoder = encoder
         self.hidden_dims = hidden_dims
-        self.projection_dim = projection_dim
-        self.mutual = mutual
-        self.max_epochs = max_epochs
+        self.feature_dim = feature_dim
+        self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -254,10 +355,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.temperature_cluster = temperature_cluster
         self.hcr_weight = hcr_weight
         self.supcon_weight = supcon_weight
-        self.supcon_temperature = supcon_temperature
-        self.supcon_base_temperature = supcon_base_temperature
+        self.temperature_supcon = temperature_supcon
         self.topk = topk
-        self.mutual_warmup_epochs = mutual_warmup_epochs
+        self.n_epochs_warmup = n_epochs_warmup
         self.augment = augment
         self.device = device
         self.random_state = random_state
@@ -267,55 +367,24 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
         ctx = trainer.ctx
-        X, augment, backbone, rep = self._prepare_training(X, ctx)
-        instance = build_module(lambda: ProjectionHead(rep, (rep,), self.projection_dim, normalize=True),
-                                ctx.generator)
-        cluster = build_module(lambda: ClusterHead(rep, self.n_clusters, hidden_dims=(rep,)), ctx.generator)
-        net = _MTDCNet(backbone, instance, cluster).to(ctx.device)
+        X, augment, backbone, width = self._prepare_training(X, ctx)
+        net = _MTDCNet.build(backbone, width, self.feature_dim, self.n_clusters, ctx.generator).to(ctx.device)
         self.network_, self.n_features_out_ = net, self.n_clusters
-
-        n_epochs = self.max_epochs
-        if n_epochs is None:
-            n_epochs = epochs_for_steps(DEFAULT_STEPS, X.shape[0], self.batch_size, drop_last=True)
-        # the CC objective first (all epochs when ``mutual=False``), then the full MTDC objective
-        if not self.mutual:
-            n_cc = n_epochs
-        elif self.mutual_warmup_epochs is None:
-            n_cc = n_epochs // 2
-        else:
-            n_cc = min(self.mutual_warmup_epochs, n_epochs)
-        self.n_epochs_, self.n_mutual_warmup_epochs_ = n_epochs, n_cc
-
-        def step(idx, state):
-            x = X[idx]
-            mutual = state.stage == "mtdc"
-            if mutual:
-                net.eval()  # clean pseudo-labels: running BN statistics, no update
-                with torch.no_grad():
-                    c0 = net(x)[1]
-                net.train()
-            # views drawn for the whole batch; each process forwards its rows, the outputs of the whole batch are
-            # gathered (see skdeepclust.distributed)
-            za, ca = (state.gather(t) for t in net(state.local(augment(x, ctx.device_generator))))
-            zb, cb = (state.gather(t) for t in net(state.local(augment(x, ctx.device_generator))))
-            terms = {
-                "instance": nt_xent(za, zb, self.temperature_instance),
-                "cluster": cluster_contrastive_loss(ca, cb, self.temperature_cluster),
-            }
-            if mutual:
-                terms["hcr"] = self.hcr_weight * hyperspherical_consistency(torch.cat([ca, cb]), torch.cat([za, zb]))
-                same = topk_agreement_mask(c0, self.topk)
-                terms["pcl"] = self.supcon_weight * pseudo_label_supcon(
-                    za, zb, same, self.supcon_temperature, self.supcon_base_temperature
-                )
-            return terms
-
+        mutual = bool(self.hcr_weight or self.supcon_weight)  # both 0: the CC baseline, all of it the warm-up
+        self.n_epochs_, self.n_epochs_warmup_ = _stage_epochs(self.n_epochs, self.n_epochs_warmup, X.shape[0],
+                                                              self.batch_size, mutual)
+        full = _MTDCStep(
+            net, X, augment, ctx.device_generator,
+            temperature_instance=self.temperature_instance, temperature_cluster=self.temperature_cluster,
+            hcr_weight=self.hcr_weight, supcon_weight=self.supcon_weight,
+            temperature_supcon=self.temperature_supcon, topk=self.topk,
+        )
+        warmup = replace(full, hcr_weight=0.0, supcon_weight=0.0)  # plain CC
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loop = dict(n_samples=X.shape[0], batch_size=self.batch_size, optimizer=optimizer, modules=[net])
-        trainer.run("cc", step, n_epochs=n_cc, **loop)
-        trainer.run("mtdc", step, n_epochs=n_epochs - n_cc, **loop)
+        trainer.run("cc", warmup, n_epochs=self.n_epochs_warmup_, **loop)
+        trainer.run("mtdc", full, n_epochs=self.n_epochs_ - self.n_epochs_warmup_, **loop)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         probs = mods["network_"](self._scaled(mods, X))[1].to(X.dtype)
         return probs, probs.argmax(1)
-

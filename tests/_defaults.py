@@ -11,7 +11,7 @@ NAMES = sorted(ESTIMATORS)
 REDUCED_COUNTS = {
     "DistilMVC": {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1},
     "HaDis": {"n_epochs": 2, "n_epochs_warmup": 1},
-    "MTDC": {"max_epochs": 2, "mutual_warmup_epochs": 1},
+    "MTDC": {"n_epochs": 2, "n_epochs_warmup": 1},
     "SeCu": {"n_epochs": 2, "n_epochs_warmup": 1},
     "SPC": {"pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1},
 }

@@ -41,8 +41,8 @@ def small_hadis(**kw):
 def small_mtdc(**kw):
     params = dict(
         hidden_dims=(32,),
-        projection_dim=8,
-        max_epochs=30,
+        feature_dim=8,
+        n_epochs=30,
         batch_size=32,
         lr=3e-3,
         device="cpu",

@@ -73,7 +73,7 @@ def _distilmvc(**kw):
 
 
 def _mtdc(**kw):
-    params = dict(n_clusters=3, hidden_dims=(16,), projection_dim=8, max_epochs=4, mutual_warmup_epochs=2,
+    params = dict(n_clusters=3, hidden_dims=(16,), feature_dim=8, n_epochs=4, n_epochs_warmup=2,
                   batch_size=20, lr=3e-3, device="cpu", random_state=0)
     return MTDC(**{**params, **kw})
 

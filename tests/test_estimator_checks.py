@@ -14,7 +14,7 @@ from ._instances import SMALL_ESTIMATORS, small_distilmvc, small_hadis, small_mt
 CONTRACT_ESTIMATORS = [
     small_distilmvc(n_epochs_pretrain=2, n_epochs_contrastive=3, n_epochs_distill=3),
     small_hadis(n_epochs=3, n_epochs_warmup=1),
-    small_mtdc(max_epochs=3),
+    small_mtdc(n_epochs=3),
     small_secu(n_epochs=3, n_epochs_warmup=1),
     small_spc(pretrain_epochs=2, epochs_per_round=1),
 ]

@@ -23,7 +23,7 @@ FAST = {
     "DistilMVC": lambda **kw: small_distilmvc(**{"n_epochs_pretrain": 1, "n_epochs_contrastive": 1,
                                                  "n_epochs_distill": 1, **kw}),
     "HaDis": lambda **kw: small_hadis(**{"n_epochs": 2, "n_epochs_warmup": 1, **kw}),
-    "MTDC": lambda **kw: small_mtdc(**{"max_epochs": 2, **kw}),
+    "MTDC": lambda **kw: small_mtdc(**{"n_epochs": 2, **kw}),
     "SeCu": lambda **kw: small_secu(**{"n_epochs": 2, "n_epochs_warmup": 0, **kw}),
     "SPC": lambda **kw: small_spc(**{"pretrain_epochs": 1, "epochs_per_round": 1, **kw}),
 }

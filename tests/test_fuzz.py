@@ -23,7 +23,7 @@ FACTORIES = {
     "DistilMVC": lambda: small_distilmvc(n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1,
                                          kmeans_n_init=1),
     "HaDis": lambda: small_hadis(n_epochs=1, n_epochs_warmup=0, kmeans_n_init=1),
-    "MTDC": lambda: small_mtdc(max_epochs=1),
+    "MTDC": lambda: small_mtdc(n_epochs=1),
     "SeCu": lambda: small_secu(n_epochs=1, n_epochs_warmup=0),
     "SPC": lambda: small_spc(pretrain_epochs=1, epochs_per_round=1),
 }

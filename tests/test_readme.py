@@ -13,7 +13,7 @@ code, untouched (same names, calls, arguments and data), with every fit's traini
 and its k-means restarts to two (``SHORT_CAPS``). The cut is made inside ``fit``, on the working copy that
 ``BaseDeepClusterer.fit`` trains, so the README's estimators keep the README's parameters (``get_params``,
 clones in ``GridSearchCV``), which the test checks; only the epochs, rounds, ensemble members and restarts
-trained change. The step-based default schedules (``max_epochs=None``) keep their code path, with fewer steps
+trained change. The step-based default schedules (``n_epochs="auto"``) keep their code path, with fewer steps
 (``DEFAULT_STEPS``).
 
 Seconds per block, one torch thread, on a 2-core machine shared with other jobs (``SLOW_SECTIONS``):
@@ -122,11 +122,11 @@ SHORT_CAPS = {
     DistilMVC: {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1, "kmeans_n_init": 2},
     HaDis: {"n_epochs": 3, "n_epochs_warmup": 1, "kmeans_n_init": 2},
     SeCu: {"n_epochs": 3, "n_epochs_warmup": 1},
-    MTDC: {"max_epochs": 3, "mutual_warmup_epochs": 1},
+    MTDC: {"n_epochs": 3, "n_epochs_warmup": 1},
     # one member: one voter (each voter costs a 2-D UMAP of every row per vote, ~12 s on USPS), two votes
     SPC: {"n_members": 1, "pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1},
 }
-#: ... and the optimizer steps of the step-based default schedules (``max_epochs=None``)
+#: ... and the optimizer steps of the step-based default schedules (``n_epochs="auto"``)
 SHORT_DEFAULT_STEPS = 30
 
 

@@ -22,11 +22,6 @@ FACTORIES = [small_hadis, small_mtdc, small_secu]
 ids = ["HaDis", "MTDC", "SeCu"]
 
 
-def _epochs(make, n):
-    """``n`` training epochs, under the name of the estimator's epoch parameter (``n_epochs`` or ``max_epochs``)."""
-    return {"n_epochs" if "n_epochs" in make().get_params() else "max_epochs": n}
-
-
 @pytest.fixture(scope="module")
 def blobs():
     X, y = make_blobs(300, centers=4, n_features=6, cluster_std=1.0, random_state=0)
@@ -58,7 +53,7 @@ def test_tabular_blobs(name, blobs, fitted):
 
 # SeCu needs more steps: its first epoch only initialises centers (encoder lr 0) and its encoder
 # learns against the centers frozen at the start of each epoch.
-IMAGE_RUN = {"HaDis": dict(n_epochs=20, batch_size=64), "MTDC": dict(max_epochs=15, batch_size=64),
+IMAGE_RUN = {"HaDis": dict(n_epochs=20, batch_size=64), "MTDC": dict(n_epochs=15, batch_size=64),
              "SeCu": dict(n_epochs=40, batch_size=32)}
 
 
@@ -69,11 +64,6 @@ def test_images_with_conv_encoder(make, digits):
     est.fit(X)
     assert any(isinstance(m, nn.Conv2d) for m in est.network_.modules()) and est.transform(X).shape[0] == 600
     assert clustering_accuracy(y, est.labels_) > 0.4  # chance is ~0.11; a short run on 600 images
-
-
-def _epochs(make, n):
-    """``{name: n}`` for the estimator's epochs parameter: ``n_epochs``, or ``max_epochs`` where not renamed."""
-    return {"n_epochs" if "n_epochs" in make().get_params() else "max_epochs": n}
 
 
 @pytest.mark.parametrize("make", FACTORIES, ids=ids)
@@ -88,7 +78,7 @@ def test_custom_encoder_and_augment(make, blobs):
     torch.manual_seed(0)
     enc = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
     weights = enc[0].weight.detach().clone()
-    est = make(n_clusters=4, encoder=enc, augment=augment, **_epochs(make, 5)).fit(X)
+    est = make(n_clusters=4, encoder=enc, augment=augment, n_epochs=5).fit(X)
     steps = sum(r["steps"] for r in est.history_)
     # two views per step, plus one dry run that checks the augmentation's output before training
     assert steps >= 5 * (300 // 32) and calls["n"] == 2 * steps + 1
@@ -100,8 +90,8 @@ def test_custom_encoder_and_augment(make, blobs):
 @pytest.mark.parametrize("make", FACTORIES, ids=ids)
 def test_determinism_and_pickle(make, blobs):
     X, _ = blobs
-    a = make(n_clusters=4, random_state=3, **_epochs(make, 5)).fit(X)
-    b = make(n_clusters=4, random_state=3, **_epochs(make, 5)).fit(X)
+    a = make(n_clusters=4, n_epochs=5, random_state=3).fit(X)
+    b = make(n_clusters=4, n_epochs=5, random_state=3).fit(X)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     restored = pickle.loads(pickle.dumps(a))
     np.testing.assert_allclose(restored.transform(X), a.transform(X))
@@ -167,41 +157,49 @@ def test_hadis_ablations(blobs):
     assert type(clone(no_hsd)) is ablations.HaDisNoHSD  # the ablation is a class, not a parameter
 
 
-def test_mtdc_mutual_switch_gives_cc_baseline(blobs):
+def test_mtdc_zero_weights_give_cc_baseline(blobs):
     X, _ = blobs
-    mtdc = small_mtdc(n_clusters=4, max_epochs=3).fit(X)
-    cc = small_mtdc(n_clusters=4, max_epochs=3, mutual=False).fit(X)
+    mtdc = small_mtdc(n_clusters=4, n_epochs=3).fit(X)
+    cc = small_mtdc(n_clusters=4, n_epochs=3, hcr_weight=0.0, supcon_weight=0.0).fit(X)
     assert {"instance", "cluster", "hcr", "pcl"} <= set(mtdc.history_[-1])
     assert "hcr" not in cc.history_[-1] and "pcl" not in cc.history_[-1]
+    assert cc.n_epochs_warmup_ == 3 and [r["stage"] for r in cc.history_] == ["cc"] * 3  # all of it CC
     np.testing.assert_allclose(cc.transform(X).sum(1), 1.0, rtol=1e-6)
+
+
+def test_mtdc_zero_weight_term_is_left_out(blobs):
+    X, _ = blobs
+    no_hcr = small_mtdc(n_clusters=4, n_epochs=2, n_epochs_warmup=0, hcr_weight=0.0).fit(X)
+    no_pcl = small_mtdc(n_clusters=4, n_epochs=2, n_epochs_warmup=0, supcon_weight=0.0).fit(X)
+    assert "hcr" not in no_hcr.history_[-1] and "pcl" in no_hcr.history_[-1]
+    assert "pcl" not in no_pcl.history_[-1] and "hcr" in no_pcl.history_[-1]
+    assert [r["stage"] for r in no_pcl.history_] == ["mtdc"] * 2
 
 
 def test_mtdc_mutual_warmup_trains_cc_first(blobs):
     X, _ = blobs
-    est = small_mtdc(n_clusters=4, max_epochs=5, mutual_warmup_epochs=2).fit(X)
+    est = small_mtdc(n_clusters=4, n_epochs=5, n_epochs_warmup=2).fit(X)
     assert [r["stage"] for r in est.history_] == ["cc"] * 2 + ["mtdc"] * 3
     assert "hcr" not in est.history_[1] and {"hcr", "pcl"} <= set(est.history_[2])
     # a warm-up as long as the schedule is the CC baseline, step for step
-    cc = small_mtdc(n_clusters=4, max_epochs=3, mutual=False, random_state=3).fit(X)
-    warm = small_mtdc(n_clusters=4, max_epochs=3, mutual_warmup_epochs=10, random_state=3).fit(X)
+    cc = small_mtdc(n_clusters=4, n_epochs=3, hcr_weight=0.0, supcon_weight=0.0, random_state=3).fit(X)
+    warm = small_mtdc(n_clusters=4, n_epochs=3, n_epochs_warmup=10, random_state=3).fit(X)
     np.testing.assert_array_equal(warm.labels_, cc.labels_)
     assert [r["stage"] for r in warm.history_] == ["cc"] * 3
-    half = small_mtdc(n_clusters=4, max_epochs=5, mutual_warmup_epochs=None).fit(X)
-    assert half.n_mutual_warmup_epochs_ == 2 and [r["stage"] for r in half.history_] == ["cc"] * 2 + ["mtdc"] * 3
+    half = small_mtdc(n_clusters=4, n_epochs=5, n_epochs_warmup="auto").fit(X)
+    assert half.n_epochs_warmup_ == 2 and [r["stage"] for r in half.history_] == ["cc"] * 2 + ["mtdc"] * 3
 
 
 @pytest.mark.parametrize(
-    "make, module, epochs, rule",
-    [(small_hadis, "hadis", "n_epochs", "auto"), (small_mtdc, "mtdc", "max_epochs", None)],
-    ids=["HaDis", "MTDC"],
+    "make, module", [(small_hadis, "hadis"), (small_mtdc, "mtdc")], ids=["HaDis", "MTDC"],
 )
-def test_default_schedule_is_set_in_steps(make, module, epochs, rule, monkeypatch, blobs):
+def test_default_schedule_is_set_in_steps(make, module, monkeypatch, blobs):
     monkeypatch.setattr(importlib.import_module(f"skdeepclust.{module}"), "DEFAULT_STEPS", 40)
     X, _ = blobs
-    est = make(n_clusters=4, batch_size=64, **{epochs: rule}).fit(X)  # 4 full batches per epoch
+    est = make(n_clusters=4, n_epochs="auto", batch_size=64).fit(X)  # 4 full batches per epoch
     assert est.n_epochs_ == 10 and len(est.history_) == 10
     assert sum(h["steps"] for h in est.history_) == 40
-    assert make(n_clusters=4, batch_size=64, **{epochs: 3}).fit(X).n_epochs_ == 3
+    assert make(n_clusters=4, n_epochs=3, batch_size=64).fit(X).n_epochs_ == 3
 
 
 def test_hadis_default_warmup_is_a_tenth_of_the_epochs(blobs):
