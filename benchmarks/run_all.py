@@ -54,7 +54,8 @@ SINGLE_VIEW = ["USPS", "MNIST-10k", "COIL-20", "digits"]
 BASELINES = ["KMeans", "Spectral", "GMM"]
 DEEP = {"DistilMVC": MULTI_VIEW, "HaDis": SINGLE_VIEW, "SeCu": SINGLE_VIEW, "MTDC": SINGLE_VIEW, "SPC": SINGLE_VIEW}
 
-#: ablation, baseline and tuned rows: row name -> (estimator class, parameters that differ from its defaults)
+#: ablation, baseline and tuned rows: row name -> (estimator class, parameters that differ from its defaults); a
+#: class that skdeepclust does not export is an ablation of ``ablations.py``
 VARIANTS: dict[str, tuple[str, dict]] = {
     # the reference code's pipeline at the CPU network sizes (the defaults before neighbour pairing, consensus
     # pseudo-labels and stage lengths in steps), then each of those three mechanisms removed on its own
@@ -68,13 +69,13 @@ VARIANTS: dict[str, tuple[str, dict]] = {
                                                      "n_epochs_distill": 50}),
     # the contrastive stage at the reference's 50 epochs, without the checkpoints "auto" adds on small data
     "DistilMVC, contrastive stage 50 epochs": ("DistilMVC", {"n_epochs_contrastive": 50}),
-    "CC (MTDC, mutual=False)": ("MTDC", {"mutual": False}),
-    "MTDC, no warm-up": ("MTDC", {"mutual_warmup_epochs": 0}),
-    "MTDC, no warm-up, no HCR": ("MTDC", {"mutual_warmup_epochs": 0, "hcr_weight": 0.0}),
-    "MTDC, no warm-up, no PCL": ("MTDC", {"mutual_warmup_epochs": 0, "supcon_weight": 0.0}),
+    "CC (MTDC without mutual terms)": ("MTDC", {"hcr_weight": 0.0, "supcon_weight": 0.0}),
+    "MTDC, no warm-up": ("MTDC", {"n_epochs_warmup": 0}),
+    "MTDC, no warm-up, no HCR": ("MTDC", {"n_epochs_warmup": 0, "hcr_weight": 0.0}),
+    "MTDC, no warm-up, no PCL": ("MTDC", {"n_epochs_warmup": 0, "supcon_weight": 0.0}),
     "HaDis, k-means labels": ("HaDis", {"final_clustering": "kmeans"}),
-    "HaDis, no HSD": ("HaDis", {"hsd_weight": 0.0}),
-    "HaDis, no PSL": ("HaDis", {"cluster_loss_weight": 0.0}),
+    "HaDis, no HSD": ("HaDisNoHSD", {}),
+    "HaDis, no PSL": ("HaDis", {"prototype_weight": 0.0}),
     "MTDC, T 1.0, batch 128 (chosen with labels)": ("MTDC", {"temperature_instance": 1.0, "batch_size": 128}),
     "HaDis, batch 128 (chosen with labels)": ("HaDis", {"batch_size": 128}),
     "SeCu, batch 64 (chosen with labels)": ("SeCu", {"batch_size": 64}),
@@ -91,7 +92,7 @@ VARIANT_DATASETS = {"DistilMVC, reference pipeline": MULTI_VIEW,
                     "DistilMVC, latent-graph pseudo-labels": MULTI_VIEW,
                     "DistilMVC, 50 epochs per stage": MULTI_VIEW,
                     "DistilMVC, contrastive stage 50 epochs": ["BDGP", "Synthetic3d", "digits-views"],
-                    "CC (MTDC, mutual=False)": SINGLE_VIEW, "MTDC, no warm-up": SINGLE_VIEW,
+                    "CC (MTDC without mutual terms)": SINGLE_VIEW, "MTDC, no warm-up": SINGLE_VIEW,
                     "MTDC, no warm-up, no HCR": ["COIL-20", "digits"],
                     "MTDC, no warm-up, no PCL": ["COIL-20", "digits"],
                     "HaDis, k-means labels": SINGLE_VIEW,
@@ -138,6 +139,58 @@ PEER_DATASETS = {
 ROWS = list(DEEP) + list(VARIANTS) + BASELINES + list(PEERS)
 
 
+#: parameters renamed since runs were recorded (CHANGELOG.md), per estimator: old name -> name now
+RENAMED = {
+    "DistilMVC": {"head_hidden_dim": "projection_hidden_dim", "n_neighbors": "n_pair_neighbors"},
+    "HaDis": {"max_epochs": "n_epochs", "warmup_epochs": "n_epochs_warmup", "cluster_loss_weight": "prototype_weight",
+              "temperature": "temperature_prototype", "hsd_tau": "temperature_hsd"},
+    "SeCu": {"max_epochs": "n_epochs", "warmup_epochs": "n_epochs_warmup", "temperature_repr": "temperature_instance",
+             "temperature_centre": "temperature_center"},
+    "MTDC": {"max_epochs": "n_epochs", "mutual_warmup_epochs": "n_epochs_warmup", "projection_dim": "feature_dim",
+             "supcon_temperature": "temperature_supcon"},
+    "SPC": {"pretrain_epochs": "n_epochs_pretrain", "epochs_per_round": "n_epochs_round",
+            "head_hidden": "head_hidden_dim"},
+}
+#: removed switches: (estimator, parameter, value) -> (the class that now stands for it, the settings it implies)
+SWITCHES = {
+    ("MTDC", "mutual", False): ("MTDC", {"hcr_weight": 0.0, "supcon_weight": 0.0}),
+    ("MTDC", "mutual", True): ("MTDC", {}),
+    ("HaDis", "hsd_weight", 0.0): ("HaDisNoHSD", {}),
+    ("HaDis", "hsd_weight", 1.0): ("HaDis", {}),
+}
+
+
+def modernise(cls: str, settings: dict) -> tuple[str, dict]:
+    """The estimator class and settings of a recorded run in today's parameter names."""
+    renamed = RENAMED.get(cls, {})
+    new_cls, out = cls, {}
+    for key, value in settings.items():
+        if (cls, key, value) in SWITCHES:
+            new_cls, implied = SWITCHES[cls, key, value]
+            out.update(implied)
+        else:
+            out[renamed.get(key, key)] = value
+    return new_cls, out
+
+
+def estimator_type(cls: str) -> type:
+    """The class named ``cls``: a skdeepclust estimator, or an ablation of ``ablations.py``."""
+    import skdeepclust
+
+    if hasattr(skdeepclust, cls):
+        return getattr(skdeepclust, cls)
+    sys.path.insert(0, str(HERE))
+    import ablations
+
+    return getattr(ablations, cls)
+
+
+def _is_deep(cls: str) -> bool:
+    """Whether ``cls`` is one of the deep estimators or an ablation of one."""
+    return cls in DEEP or (cls not in BASELINES and cls not in PEERS and any(
+        c.__name__ in DEEP for c in estimator_type(cls).__mro__))
+
+
 def settings_for(method: str, dataset: str) -> dict:
     """Estimator parameters of ``method`` (a class, a variant or a peer row) on ``dataset`` beyond the defaults."""
     if method in PEERS:
@@ -166,9 +219,7 @@ def runs_on(method: str, dataset: str) -> bool:
 
 @functools.cache
 def _defaults(cls: str) -> dict:
-    import skdeepclust
-
-    return {k: json.dumps(v, sort_keys=True, default=repr) for k, v in getattr(skdeepclust, cls)().get_params().items()}
+    return {k: json.dumps(v, sort_keys=True, default=repr) for k, v in estimator_type(cls)().get_params().items()}
 
 
 def effective_settings(cls: str, settings: dict) -> dict:
@@ -190,10 +241,18 @@ def _record_class(record: dict) -> str:
 
 
 def row_of(record: dict) -> str | None:
-    """The table row a cached run belongs to: same estimator, same effective settings on its data set."""
+    """The table row a cached run belongs to: same estimator, same effective settings on its data set (runs
+    recorded with parameters since renamed or removed are read in today's names, :func:`modernise`)."""
     cls, ds = _record_class(record), record["dataset"]
-    known = cls in DEEP or cls in BASELINES or cls in PEERS
-    mine = effective_settings(cls, record.get("settings", {})) if known else None
+    try:
+        known = cls in BASELINES or cls in PEERS or _is_deep(cls)
+    except AttributeError:  # a class that no longer exists
+        known = False
+    if known and cls not in BASELINES and cls not in PEERS:
+        cls, settings = modernise(cls, record.get("settings", {}))
+    else:
+        settings = record.get("settings", {})
+    mine = effective_settings(cls, settings) if known else None
     for m in ROWS:
         if (estimator_class(m) == cls and runs_on(m, ds)
                 and effective_settings(cls, settings_for(m, ds)) == mine):
@@ -234,7 +293,6 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
     from sklearn.cluster import KMeans, SpectralClustering
     from sklearn.mixture import GaussianMixture
 
-    import skdeepclust
     from skdeepclust.metrics import evaluate_clustering
 
     X, y, shape, sizes, Xb = _load(dataset)
@@ -260,7 +318,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
             params["view_sizes"] = sizes
         else:
             params["image_shape"] = shape
-        est = getattr(skdeepclust, estimator_class(method))(**params)
+        est = estimator_type(estimator_class(method))(**params)
         labels = est.fit_predict(X)
     sec, cpu_sec = time.perf_counter() - t0, time.process_time() - c0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB

@@ -42,8 +42,9 @@ def test_settings_merge_method_dataset_and_variant(run_all, monkeypatch):
     assert run_all.settings_for("SeCu", "COIL-20") == {"batch_size": 64}
     assert run_all.settings_for("SeCu", "USPS") == {}
     # a variant row inherits its class's per-data-set settings and adds its own
-    assert run_all.settings_for("CC (MTDC, mutual=False)", "COIL-20") == {"batch_size": 128, "mutual": False}
-    assert run_all.estimator_class("HaDis, no HSD") == "HaDis"
+    assert run_all.settings_for("CC (MTDC without mutual terms)", "COIL-20") == {
+        "batch_size": 128, "hcr_weight": 0.0, "supcon_weight": 0.0}
+    assert run_all.estimator_class("HaDis, no HSD") == "HaDisNoHSD"  # an ablation class of benchmarks/ablations.py
     assert run_all.settings_for("KMeans", "USPS") == {}
 
 
@@ -72,8 +73,14 @@ def test_cached_runs_are_filed_by_estimator_and_effective_settings(run_all):
     assert run_all.row_of(coil) == "MTDC, batch 128 (chosen with labels)"
     assert run_all.row_of({**coil, "dataset": "digits"}) is None
     ablation = {**_run("x", "COIL-20", 0, 0.8), "estimator": "MTDC",
-                "settings": {"mutual_warmup_epochs": 0, "hcr_weight": 0.0}}
+                "settings": {"n_epochs_warmup": 0, "hcr_weight": 0.0}}
     assert run_all.row_of(ablation) == "MTDC, no warm-up, no HCR"
+    # runs recorded before a rename or a removed switch are read in today's names
+    assert run_all.row_of({**ablation, "settings": {"mutual_warmup_epochs": 0, "hcr_weight": 0.0}}) == \
+        "MTDC, no warm-up, no HCR"
+    assert run_all.row_of({**ablation, "settings": {"mutual": False}}) == "CC (MTDC without mutual terms)"
+    assert run_all.row_of({**ablation, "estimator": "HaDis", "dataset": "USPS", "settings": {"hsd_weight": 0.0}}) \
+        == "HaDis, no HSD"
     # a run recorded with the parameter values that were once the defaults keeps those values as its settings
     ref = {**_run("x", "BDGP", 0, 0.9), "estimator": "DistilMVC",
            "settings": run_all.VARIANTS["DistilMVC, reference pipeline"][1]}

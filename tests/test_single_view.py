@@ -146,8 +146,8 @@ def test_hadis_final_clustering(blobs, fitted):
 
 def test_hadis_ablations(blobs):
     X, _ = blobs
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "_ablations_hadis.py"
-    spec = importlib.util.spec_from_file_location("_ablations_hadis", path)
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ablations.py"
+    spec = importlib.util.spec_from_file_location("ablations", path)
     ablations = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ablations)
     no_hsd = ablations.HaDisNoHSD(**small_hadis(n_clusters=4, n_epochs=5).get_params()).fit(X)
