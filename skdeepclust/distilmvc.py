@@ -44,7 +44,16 @@ from .losses import (
 from .multiview import check_view_sizes, is_view_list, scale_params, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
 from .single_view import _check_user_augment
-from .training import EMAUpdate, KeepBest, Trainer, cosine_momentum, embed_batches, epochs_for_steps, n_batches
+from .training import (
+    EMAUpdate,
+    KeepBest,
+    LoopState,
+    Trainer,
+    cosine_momentum,
+    embed_batches,
+    epochs_for_steps,
+    n_batches,
+)
 
 __all__ = ["DistilMVC"]
 
@@ -139,7 +148,7 @@ def _input_neighbors(X: torch.Tensor, view_sizes, k: int, rng: np.random.Generat
 
 
 def _own_views(idx: torch.Tensor, *, views: list[torch.Tensor]):
-    """Each view's rows of the batch, as input and as reconstruction."""
+    """Each view's rows of the batch, which its autoencoder also reconstructs."""
     xs = [v[idx] for v in views]
     return xs, xs
 
@@ -180,14 +189,14 @@ def _stage_inputs(views: list[torch.Tensor], augment, neighbors: torch.Tensor | 
 # ---------------------------------------------------------------------------------------------- stage steps
 # every step draws its inputs for the whole batch, forwards this process's rows (state.local) and computes the
 # loss on the whole batch's outputs (state.gather): see skdeepclust.distributed
-def _pretrain_step(idx: torch.Tensor, state, *, net: _DistilMVCNet, inputs) -> dict:
+def _pretrain_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, inputs) -> dict:
     """Stage 1: each view's autoencoder reconstructs its view."""
     xs, clean = inputs(idx)
     return {"rec": sum(_reconstruction_loss(state.gather(net.autoencoders[v](state.local(x))[1]), clean[v])
                        for v, x in enumerate(xs))}
 
 
-def _contrastive_step(idx: torch.Tensor, state, *, net: _DistilMVCNet, inputs, temperature_instance: float,
+def _contrastive_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, inputs, temperature_instance: float,
                       temperature_cluster: float, mi_weight: float) -> dict:
     """Stage 2: instance contrast (teacher), cluster contrast (student), mutual information, reconstruction."""
     xs, clean = inputs(idx)
@@ -202,7 +211,7 @@ def _contrastive_step(idx: torch.Tensor, state, *, net: _DistilMVCNet, inputs, t
             "mi": mi_weight * _mutual_information_loss(zs), "rec": sum(recs)}
 
 
-def _reference_momentum(state, *, base: float) -> float:
+def _reference_momentum(state: LoopState, *, base: float) -> float:
     """The teacher's EMA momentum after a stage-2 step, as the reference code indexes its cosine schedule.
 
     Index ``epoch + batch + 1`` with period ``n_epochs + 1``: it oscillates within an epoch.
@@ -210,7 +219,7 @@ def _reference_momentum(state, *, base: float) -> float:
     return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, base)
 
 
-def _distill_step(idx: torch.Tensor, state, *, net: _DistilMVCNet, views: list[torch.Tensor],
+def _distill_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, views: list[torch.Tensor],
                   pseudo_labels: list[torch.Tensor], realign: bool, n_clusters: int, label_smoothing: float) -> dict:
     """Stage 3: every view's student learns its pseudo-labels, label-smoothed.
 
@@ -335,7 +344,7 @@ class _LatentPartition:
         graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=self.seed())
         return graph, spectral_graph(graph, self.n_clusters, random_state=self.seed())
 
-    def __call__(self, state) -> float:
+    def __call__(self, state: LoopState) -> float:
         graph, labels = self.scored[state.epoch + 1] = self.compute()
         return graph_modularity(graph, labels)
 
@@ -677,6 +686,7 @@ class DistilMVC(BaseDeepClusterer):
         self.n_features_out_ = K
         X = self._fit_scaling(X, self.scaling, sizes)  # per-feature min-max scaling learned on the training data
         n, views = X.shape[0], [X] * V if single else split_views(X, sizes)
+        augment = self._single_view_augment(X) if single else None
         net = self.network_ = _DistilMVCNet.build(ctx.generator, sizes * V if single else sizes, self.hidden_dims,
                                                   self.latent_dim, self.projection_hidden_dim, self.feature_dim,
                                                   K).to(ctx.device)
@@ -684,24 +694,25 @@ class DistilMVC(BaseDeepClusterer):
         n_pair = 0 if single else min(self.n_pair_neighbors, n - 1)
         n_graph = min(CONSENSUS_NEIGHBORS, n - 1) if self._pseudo_labels == "auto" else 0
         input_nn = _input_neighbors(X, sizes, max(n_pair, n_graph), ctx.rng)
-        inputs, paired = _stage_inputs(views, self._single_view_augment(X) if single else None,
-                                       input_nn[:, 1 : n_pair + 1] if n_pair else None, ctx.device_generator)
+        inputs, paired = _stage_inputs(views, augment, input_nn[:, 1 : n_pair + 1] if n_pair else None,
+                                       ctx.device_generator)
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        loop = dict(n_samples=n, optimizer=optimizer, modules=[net])
+        loop = dict(n_samples=n, optimizer=optimizer, modules=[net])  # one optimizer for all stages (the reference)
         trainer.run("pretrain", functools.partial(_pretrain_step, net=net, inputs=inputs),
                     n_epochs=_stage_epochs(self.n_epochs_pretrain, n, self.batch_size), batch_size=self.batch_size,
                     **loop)
         # stage 2 with the EMA teacher; of several checkpoints, the one whose latent partition is most modular is kept
         latent = _LatentPartition(net, views, K, functools.cache(ctx.seed_for_sklearn))  # the seed is drawn once
         checkpoints = _contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
-        keep = KeepBest([net], latent, checkpoints, optimizer=optimizer, margin=CHECKPOINT_MARGIN)
+        keep = [KeepBest([net], latent, checkpoints, optimizer=optimizer, margin=CHECKPOINT_MARGIN)
+                ] if len(checkpoints) > 1 else []
         ema = EMAUpdate(net.teacher, net.student, functools.partial(_reference_momentum, base=self.ema_base))
         step = functools.partial(_contrastive_step, net=net, inputs=paired, mi_weight=self.mi_weight,
                                  temperature_instance=self.temperature_instance,
                                  temperature_cluster=self.temperature_cluster)
         trainer.run("contrastive", step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
-                    callbacks=[ema, keep] if len(checkpoints) > 1 else [ema], **loop)
-        self.contrastive_epochs_ = keep.restore() if len(checkpoints) > 1 and not trainer.stopped else checkpoints[-1]
+                    callbacks=[ema, *keep], **loop)
+        self.contrastive_epochs_ = keep[0].restore() if keep and not trainer.stopped else checkpoints[-1]
         distill_batch = min(self.distill_batch_size or self.batch_size, n)
         n_epochs_distill = _stage_epochs(self.n_epochs_distill, n, distill_batch)
         if n_epochs_distill == 0 or trainer.stopped:
@@ -722,7 +733,10 @@ class DistilMVC(BaseDeepClusterer):
         return self.augment
 
     def _make_pseudo_labels(self, net, views, latent: _LatentPartition, input_graph, ctx) -> list[torch.Tensor]:
-        """The stage-3 pseudo-labels, one tensor per view; sets ``pseudo_labels_`` (and ``consensus_``...)."""
+        """The stage-3 pseudo-labels, one tensor per view.
+
+        Sets ``pseudo_labels_``, and for the consensus ``consensus_`` and ``consensus_scores_``.
+        """
         if self._pseudo_labels == "kmeans":
             pseudo = _kmeans_pseudo_labels(net, views, self.n_clusters, self._kmeans_n_init, ctx.device_generator)
         else:  # one consensus for every view
