@@ -2,11 +2,16 @@
 
 Wang, Xu, Wang, Li, "Toward Generalized Multistage Clustering: Multiview Self-Distillation",
 IEEE TNNLS 36(6), 2025 (arXiv:2310.18890). Specification: the official code, a fork of MFLVC.
+
+In the order of the specification: the network, the loss terms, the batches of the first two stages
+(with the neighbour pairing), the three stage steps, the stage lengths, the latent partition that
+scores the contrastive checkpoints, the pseudo-labels of the distillation stage, and the estimator.
 """
 
 from __future__ import annotations
 
 import functools
+from itertools import combinations
 from numbers import Real
 
 import numpy as np
@@ -38,29 +43,203 @@ from .losses import (
 )
 from .multiview import check_view_sizes, is_view_list, scale_params, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
-from .training import EMAUpdate, KeepBest, Trainer, cosine_momentum, embed_batches, epochs_for_steps, n_batches
+from .single_view import _check_user_augment
+from .training import (
+    EMAUpdate,
+    KeepBest,
+    LoopState,
+    Trainer,
+    cosine_momentum,
+    embed_batches,
+    epochs_for_steps,
+    n_batches,
+)
 
 __all__ = ["DistilMVC"]
 
 #: the "auto" stage length: 50 epochs, but at most MAX_STAGE_STEPS optimizer steps and, for the reconstruction
 #: and distillation stages, at least MIN_STAGE_STEPS
 AUTO_EPOCHS, MIN_STAGE_STEPS, MAX_STAGE_STEPS = 50, 500, 1000
-#: neighbours per point of the k-NN graphs of the consensus pseudo-labels
+#: neighbours per point of the k-NN graphs of the latent partition and of the consensus pseudo-labels
 CONSENSUS_NEIGHBORS = 10
 #: how much more modular than the reference length's a later contrastive checkpoint must be to be kept: about the
-#: spread of that modularity between seeds at one length (0.001 - 0.025 measured, see the User Guide)
+#: spread of that modularity between seeds at one length (see the User Guide)
 CHECKPOINT_MARGIN = 0.01
+#: weight of the marginal entropies inside the mutual-information term (the reference's fixed value)
+MI_ENTROPY_LAMBDA = 9.0
 
 
-def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN_STAGE_STEPS) -> int:
+# ---------------------------------------------------------------------------------------------- network
+class _DistilMVCNet(nn.Module):
+    """Per-view autoencoders, shared student/teacher projection heads and cluster head."""
+
+    def __init__(self, view_sizes, hidden_dims, latent_dim, projection_hidden_dim, feature_dim, n_clusters):
+        super().__init__()
+        hidden_dims = tuple(int(d) for d in hidden_dims)
+        self.autoencoders = nn.ModuleList(make_autoencoder(d, hidden_dims, latent_dim) for d in view_sizes)
+        self.student = ProjectionHead(latent_dim, (projection_hidden_dim,), feature_dim)
+        self.teacher = ProjectionHead(latent_dim, (projection_hidden_dim,), feature_dim, normalize=True)
+        self.cluster = ClusterHead(feature_dim, n_clusters)
+
+    @classmethod
+    def build(cls, generator: torch.Generator, *args) -> _DistilMVCNet:
+        """The network (the constructor's arguments) initialised from ``generator``; the teacher copies the student."""
+        net = build_module(lambda: cls(*args), generator)
+        net.teacher.load_state_dict(net.student.state_dict())
+        return net
+
+    def encode(self, v: int, x: torch.Tensor) -> torch.Tensor:
+        """The low-level feature ``z_v`` of view ``v``."""
+        return self.autoencoders[v].encoder(x)
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Cluster logits of the student path on low-level features."""
+        return self.cluster(self.student(z))
+
+    def view_logits(self, v: int, x: torch.Tensor) -> torch.Tensor:
+        """Cluster logits of view ``v``'s rows."""
+        return self.logits(self.encode(v, x))
+
+    def view_teacher(self, v: int, x: torch.Tensor) -> torch.Tensor:
+        """Teacher features (unit rows) of view ``v``'s rows."""
+        return self.teacher(self.encode(v, x))
+
+
+# ---------------------------------------------------------------------------------------------- loss terms
+def _reconstruction_loss(xhat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """One view's reconstruction error (mean squared, in float32)."""
+    return F.mse_loss(xhat.float(), x)
+
+
+def _instance_loss(teacher_features: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """Cross-view instance contrast (NT-Xent) of the teacher features, summed over view pairs."""
+    return sum(nt_xent(teacher_features[v], teacher_features[w], temperature)
+               for v, w in combinations(range(len(teacher_features)), 2))
+
+
+def _cluster_loss(probs: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """Cross-view cluster contrast with the entropy balance of the student's soft labels, summed over view pairs."""
+    return sum(cluster_contrastive_loss(probs[v], probs[w], temperature) for v, w in combinations(range(len(probs)), 2))
+
+
+def _mutual_information_loss(latents: list[torch.Tensor]) -> torch.Tensor:
+    """Cross-view IIC mutual information of the low-level features, summed over view pairs (lower is better)."""
+    return sum(cross_view_mutual_information(latents[v], latents[w], MI_ENTROPY_LAMBDA)
+               for v, w in combinations(range(len(latents)), 2))
+
+
+def _distillation_loss(logits: list[torch.Tensor], pseudo_labels: list[torch.Tensor], n_clusters: int,
+                       label_smoothing: float) -> torch.Tensor:
+    """KL divergence of each view's student from its label-smoothed pseudo-labels ("dark knowledge"), summed."""
+    return sum(kl_distillation(F.log_softmax(lg, 1), smoothed_one_hot(p, n_clusters, label_smoothing))
+               for lg, p in zip(logits, pseudo_labels, strict=True))
+
+
+# ---------------------------------------------------------------------------------------------- neighbour pairing
+def _input_neighbors(X: torch.Tensor, view_sizes, k: int, rng: np.random.Generator) -> torch.Tensor | None:
+    """Every sample's ``k`` nearest samples in the input, itself first (``None`` for ``k = 0``).
+
+    The views side by side, each scaled to unit total variance, so that every view counts alike.
+    """
+    if k == 0:
+        return None
+    offset, scale = scale_params(X, view_sizes, "view-variance")
+    return nearest_neighbors((X - offset) / scale, k + 1, random_state=rng)[1]
+
+
+def _own_views(idx: torch.Tensor, *, views: list[torch.Tensor]):
+    """Each view's rows of the batch, which its autoencoder also reconstructs."""
+    xs = [v[idx] for v in views]
+    return xs, xs
+
+
+def _augmented_views(idx: torch.Tensor, *, x: torch.Tensor, n_views: int, augment, generator: torch.Generator):
+    """Single-view input: ``n_views`` augmented copies of the rows in; the clean rows are reconstructed."""
+    rows = x[idx]
+    return [augment(rows, generator) for _ in range(n_views)], [rows] * n_views
+
+
+def _paired_views(idx: torch.Tensor, *, views: list[torch.Tensor], neighbors: torch.Tensor,
+                  generator: torch.Generator):
+    """Neighbour pairing: each view of a sample is, with probability 1/2, that view of one of its ``neighbors``."""
+    xs = []
+    for view in views:
+        pick = torch.randint(neighbors.shape[1], idx.shape, generator=generator, device=idx.device)
+        swap = torch.rand(idx.shape, generator=generator, device=idx.device) < 0.5
+        xs.append(view[torch.where(swap, neighbors[idx, pick], idx)])
+    return xs, xs
+
+
+def _stage_inputs(views: list[torch.Tensor], augment, neighbors: torch.Tensor | None, generator: torch.Generator):
+    """The batches of stages 1 and 2: two functions ``f(idx) -> (inputs, reconstructions)``, one per view each.
+
+    With ``augment`` (single-view input) both stages see augmented copies of the one view. Otherwise
+    stage 1 sees each view's own rows, and stage 2 the neighbour pairing when ``neighbors`` is given.
+    """
+    if augment is not None:
+        inputs = functools.partial(_augmented_views, x=views[0], n_views=len(views), augment=augment,
+                                   generator=generator)
+        return inputs, inputs
+    own = functools.partial(_own_views, views=views)
+    if neighbors is None:
+        return own, own
+    return own, functools.partial(_paired_views, views=views, neighbors=neighbors, generator=generator)
+
+
+# ---------------------------------------------------------------------------------------------- stage steps
+# every step draws its inputs for the whole batch, forwards this process's rows (state.local) and computes the
+# loss on the whole batch's outputs (state.gather): see skdeepclust.distributed
+def _pretrain_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, inputs) -> dict:
+    """Stage 1: each view's autoencoder reconstructs its view."""
+    xs, clean = inputs(idx)
+    return {"rec": sum(_reconstruction_loss(state.gather(net.autoencoders[v](state.local(x))[1]), clean[v])
+                       for v, x in enumerate(xs))}
+
+
+def _contrastive_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, inputs, temperature_instance: float,
+                      temperature_cluster: float, mi_weight: float) -> dict:
+    """Stage 2: instance contrast (teacher), cluster contrast (student), mutual information, reconstruction."""
+    xs, clean = inputs(idx)
+    zs, recs, ts, ys = [], [], [], []
+    for v, x in enumerate(xs):
+        z, xhat = net.autoencoders[v](state.local(x))
+        zs.append(state.gather(z))
+        recs.append(_reconstruction_loss(state.gather(xhat), clean[v]))
+        ts.append(state.gather(net.teacher(z)))
+        ys.append(torch.softmax(state.gather(net.logits(z)).float(), dim=1))
+    return {"instance": _instance_loss(ts, temperature_instance), "cluster": _cluster_loss(ys, temperature_cluster),
+            "mi": mi_weight * _mutual_information_loss(zs), "rec": sum(recs)}
+
+
+def _reference_momentum(state: LoopState, *, base: float) -> float:
+    """The teacher's EMA momentum after a stage-2 step, as the reference code indexes its cosine schedule.
+
+    Index ``epoch + batch + 1`` with period ``n_epochs + 1``: it oscillates within an epoch.
+    """
+    return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, base)
+
+
+def _distill_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, views: list[torch.Tensor],
+                  pseudo_labels: list[torch.Tensor], realign: bool, n_clusters: int, label_smoothing: float) -> dict:
+    """Stage 3: every view's student learns its pseudo-labels, label-smoothed.
+
+    With ``realign`` (the reference's per-view k-means labels) each view's labels are Hungarian-aligned
+    to its student's prediction in every batch; otherwise they were aligned once and stay fixed.
+    """
+    logits = [state.gather(net.view_logits(v, state.local(x[idx]))).float() for v, x in enumerate(views)]
+    labels = [p[idx] for p in pseudo_labels]
+    if realign:
+        labels = [align_labels(p, lg.argmax(1), n_clusters) for p, lg in zip(labels, logits, strict=True)]
+    return {"distill": _distillation_loss(logits, labels, n_clusters, label_smoothing)}
+
+
+# ---------------------------------------------------------------------------------------------- stage lengths
+def _stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN_STAGE_STEPS) -> int:
     """Epochs of one training stage: ``n_epochs`` as given, or the ``"auto"`` rule.
 
-    ``"auto"`` is 50 epochs, lengthened to at least ``min_steps`` and shortened to at most 1000
-    optimizer steps, so that a small data set (one or two batches per epoch) is reconstructed and
-    distilled as long as a mid-sized one and a large one stays within minutes on a CPU. The
-    contrastive stage passes ``min_steps=0``: it keeps the reference's 50 epochs on small data,
-    because a longer cluster-level contrast ties the encoders to the cluster head's partition, right
-    or wrong (see the User Guide).
+    ``"auto"`` is ``AUTO_EPOCHS`` epochs, lengthened to at least ``min_steps`` and shortened to at most
+    ``MAX_STAGE_STEPS`` optimizer steps. The contrastive stage passes ``min_steps=0`` (see
+    :func:`_contrastive_checkpoints`).
 
     Parameters
     ----------
@@ -79,11 +258,11 @@ def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN
 
     Examples
     --------
-    >>> stage_epochs("auto", 400, 256), stage_epochs("auto", 2500, 256), stage_epochs("auto", 10000, 256)
+    >>> _stage_epochs("auto", 400, 256), _stage_epochs("auto", 2500, 256), _stage_epochs("auto", 10000, 256)
     (500, 56, 26)
-    >>> stage_epochs("auto", 400, 256, min_steps=0)
+    >>> _stage_epochs("auto", 400, 256, min_steps=0)
     50
-    >>> stage_epochs(10, 400, 256)
+    >>> _stage_epochs(10, 400, 256)
     10
     """
     if n_epochs != "auto":
@@ -93,15 +272,13 @@ def stage_epochs(n_epochs, n_samples: int, batch_size: int, min_steps: int = MIN
     return epochs_for_steps(steps, n_samples, min(batch_size, n_samples), drop_last=True, max_epochs=None)
 
 
-def contrastive_checkpoints(n_epochs, n_samples: int, batch_size: int, n_views: int) -> list[int]:
-    """Length of the contrastive stage and the epochs at which its learned features are scored.
+def _contrastive_checkpoints(n_epochs, n_samples: int, batch_size: int, n_views: int) -> list[int]:
+    """Length of the contrastive stage and the epochs at which its latent partition is scored.
 
-    ``"auto"`` starts from the reference's 50 epochs (:func:`stage_epochs` with no lower bound). Where
+    ``"auto"`` starts from the reference's 50 epochs (:func:`_stage_epochs` with no lower bound). Where
     those are at most half of ``2 * MAX_STAGE_STEPS / n_views`` optimizer steps (the cost of
     ``MAX_STAGE_STEPS`` steps of two views), the stage goes on to that length, with checkpoints at
-    doubling lengths; the fit keeps the checkpoint whose latent k-nearest-neighbour graph has the most
-    modular spectral partition, a later one only when it is more modular than the first by more than
-    ``CHECKPOINT_MARGIN``. A given number of epochs is one checkpoint: the stage's end.
+    doubling lengths. A given number of epochs is one checkpoint: the stage's end.
 
     Parameters
     ----------
@@ -121,38 +298,110 @@ def contrastive_checkpoints(n_epochs, n_samples: int, batch_size: int, n_views: 
 
     Examples
     --------
-    >>> contrastive_checkpoints("auto", 1797, 256, 2)    # 7 steps per epoch: 350 steps, then up to 1000
+    >>> _contrastive_checkpoints("auto", 1797, 256, 2)    # 7 steps per epoch: 350 steps, then up to 1000
     [50, 100, 143]
-    >>> contrastive_checkpoints("auto", 5000, 256, 2)    # 950 steps: no room to double
+    >>> _contrastive_checkpoints("auto", 5000, 256, 2)    # 950 steps: no room to double
     [50]
-    >>> contrastive_checkpoints("auto", 600, 256, 3), contrastive_checkpoints(20, 600, 256, 3)
+    >>> _contrastive_checkpoints("auto", 600, 256, 3), _contrastive_checkpoints(20, 600, 256, 3)
     ([50, 100, 200, 333], [20])
     """
-    checkpoints = [stage_epochs(n_epochs, n_samples, batch_size, min_steps=0)]
+    checkpoints = [_stage_epochs(n_epochs, n_samples, batch_size, min_steps=0)]
     if n_epochs == "auto":
-        longest = stage_epochs("auto", n_samples, batch_size, min_steps=2 * MAX_STAGE_STEPS // n_views)
+        longest = _stage_epochs("auto", n_samples, batch_size, min_steps=2 * MAX_STAGE_STEPS // n_views)
         while 2 * checkpoints[0] <= longest and checkpoints[-1] < longest:
             checkpoints.append(min(2 * checkpoints[-1], longest))
     return checkpoints
 
 
-class _DistilMVCNet(nn.Module):
-    """Per-view autoencoders, shared student/teacher projection heads and cluster head."""
+# ---------------------------------------------------------------------------------------------- latent partition
+class _LatentPartition:
+    """Spectral clustering of the k-NN graph of all views' L2-normalised low-level features, side by side.
 
-    def __init__(self, view_sizes, hidden_dims, latent_dim, head_hidden_dim, feature_dim, n_clusters):
-        super().__init__()
-        self.autoencoders = nn.ModuleList(make_autoencoder(d, hidden_dims, latent_dim) for d in view_sizes)
-        self.student = ProjectionHead(latent_dim, (head_hidden_dim,), feature_dim)
-        self.teacher = ProjectionHead(latent_dim, (head_hidden_dim,), feature_dim, normalize=True)
-        self.cluster = ClusterHead(feature_dim, n_clusters)
+    Called with the :class:`~skdeepclust.training.LoopState`, it scores a contrastive checkpoint for
+    :class:`~skdeepclust.training.KeepBest`: the modularity of the partition on its own graph. The graph
+    and labels of every scored checkpoint are kept, so that the pseudo-labels reuse the kept one's.
 
-    def encode(self, v: int, x: torch.Tensor) -> torch.Tensor:
-        return self.autoencoders[v].encoder(x)
+    Parameters
+    ----------
+    net : _DistilMVCNet
+        The network being trained.
+    views : list of torch.Tensor
+        The training views (single-view input: the one view, once per autoencoder).
+    n_clusters : int
+        Clusters of the partition.
+    seed : callable
+        ``seed() -> int``, the one seed of the graphs and spectral clusterings of the fit.
+    """
 
-    def logits(self, z: torch.Tensor) -> torch.Tensor:
-        return self.cluster(self.student(z))
+    def __init__(self, net: _DistilMVCNet, views: list[torch.Tensor], n_clusters: int, seed):
+        self.net, self.views, self.n_clusters, self.seed = net, views, n_clusters, seed
+        self.scored: dict[int, tuple] = {}  # epoch -> (graph, labels)
+
+    def compute(self) -> tuple:
+        """The graph and the spectral labels of the networks as they are."""
+        fused = torch.cat([F.normalize(embed_batches(functools.partial(self.net.encode, v), x, [self.net]), dim=1)
+                           for v, x in enumerate(self.views)], dim=1)
+        graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=self.seed())
+        return graph, spectral_graph(graph, self.n_clusters, random_state=self.seed())
+
+    def __call__(self, state: LoopState) -> float:
+        graph, labels = self.scored[state.epoch + 1] = self.compute()
+        return graph_modularity(graph, labels)
+
+    def at(self, epoch: int) -> tuple:
+        """The graph and labels scored at ``epoch``, or computed now when that epoch was not scored."""
+        return self.scored[epoch] if epoch in self.scored else self.compute()
 
 
+# ---------------------------------------------------------------------------------------------- pseudo-labels
+def _consensus_labels(latent_graph, latent_labels, input_graph, n_clusters: int, seed):
+    """The "auto" consensus: the most modular, on the union graph, of the latent, input and union graphs' partitions.
+
+    The union is the sum of the latent and the input graphs; the latent partition is given, the other two
+    are spectral clusterings.
+
+    Returns
+    -------
+    name : {"latent", "input", "union"}
+        The graph whose partition is kept.
+    scores : dict
+        Every partition's modularity on the union graph.
+    labels : ndarray of shape (n_samples,)
+        The kept partition.
+    """
+    graphs = {"latent": latent_graph, "input": input_graph, "union": latent_graph + input_graph}
+    candidates = {name: spectral_graph(g, n_clusters, random_state=seed()) for name, g in graphs.items()
+                  if name != "latent"}
+    candidates["latent"] = latent_labels
+    scores = {name: graph_modularity(graphs["union"], labels) for name, labels in candidates.items()}
+    name = max(scores, key=scores.get)
+    return name, scores, candidates[name]
+
+
+def _aligned_to_prediction(labels, net: _DistilMVCNet, views: list[torch.Tensor], n_clusters: int) -> torch.Tensor:
+    """``labels`` renamed once, on all rows, to agree best with the views' averaged prediction (Hungarian).
+
+    The student then learns fixed ids it already gives: aligned anew in every batch, a cluster's id
+    could change from batch to batch while the student's partition differs from the labels.
+    """
+    labels = torch.as_tensor(labels, device=views[0].device)
+    probs = sum(torch.softmax(embed_batches(functools.partial(net.view_logits, v), x, [net]), 1)
+                for v, x in enumerate(views))
+    return align_labels(labels, probs.argmax(1).to(labels.device), n_clusters)
+
+
+def _kmeans_pseudo_labels(net: _DistilMVCNet, views: list[torch.Tensor], n_clusters: int, n_init: int,
+                          generator: torch.Generator) -> list[torch.Tensor]:
+    """The reference's pseudo-labels: k-means of each view's teacher features, min-max scaled per feature."""
+    pseudo = []
+    for v, x in enumerate(views):
+        t = embed_batches(functools.partial(net.view_teacher, v), x, [net])
+        offset, scale = scale_params(t, None, "minmax")
+        pseudo.append(kmeans((t - offset) / scale, n_clusters, n_init=n_init, generator=generator).labels)
+    return pseudo
+
+
+# ---------------------------------------------------------------------------------------------- estimator
 class DistilMVC(BaseDeepClusterer):
     """Multi-view clustering with contrastive learning and teacher-student self-distillation.
 
@@ -167,16 +416,14 @@ class DistilMVC(BaseDeepClusterer):
     2. contrastive training of everything, ``L = sum_{v<w} [NT-Xent(t_v, t_w) + ClusterContrast(y_v,
        y_w) + mi_weight * MI(z_v, z_w)] + sum_v MSE_v`` with the EMA teacher
        (``n_epochs_contrastive``); the views of a sample are paired with the views of its nearest
-       samples in the input half of the time (``n_neighbors``);
-    3. self-distillation (``n_epochs_distill``): pseudo-labels, by default one consensus by spectral
-       clustering of the k-nearest-neighbour graph of all views' latent features, of the input, or of
-       both (``pseudo_labels``), are
-       Hungarian-aligned to the student's predictions (the consensus once, on all rows; the
-       reference's per-view k-means labels at every step) and label-smoothed (``label_smoothing``);
-       the student minimises the KL divergence to them.
+       samples in the input half of the time (``n_pair_neighbors``);
+    3. self-distillation (``n_epochs_distill``): one consensus of all views, the spectral clustering of
+       the k-nearest-neighbour graph of the latent features, of the input or of both, is
+       Hungarian-aligned once to the student's prediction and label-smoothed (``label_smoothing``);
+       the student minimises the KL divergence to it.
 
     Final labels are the argmax of the student's soft assignments averaged over views; ``predict``
-    works the same way on new samples.
+    works the same way on new samples. See the User Guide, :ref:`distilmvc`.
 
     Parameters
     ----------
@@ -184,46 +431,37 @@ class DistilMVC(BaseDeepClusterer):
         Number of clusters.
     view_sizes : sequence of int, default=None
         Column count of each view when ``X`` is one 2-D array of stacked views (see
-        :func:`~skdeepclust.multiview.stack_views`). ``None`` with a 2-D array means a single view:
-        two views are then made from it by feature-space augmentation (see Notes). Ignored when ``X``
-        is a list of views, whose sizes are read from the arrays.
+        :func:`~skdeepclust.multiview.stack_views` and :ref:`multiview_input`). ``None`` with a 2-D
+        array means a single view, from which two views are made by ``augment``. Ignored when ``X``
+        is a list of views.
     hidden_dims : tuple of int, default=(256, 512, 1024)
         Hidden widths of each view's encoder (the decoder mirrors them).
     latent_dim : int, default=256
         Width of the low-level feature ``z_v``.
-    head_hidden_dim : int, default=256
+    projection_hidden_dim : int, default=256
         Hidden width of the student/teacher projection heads.
     feature_dim : int, default=128
         Output width of the student/teacher heads.
     n_epochs_pretrain : int or "auto", default="auto"
         Stage-1 (reconstruction) epochs. ``"auto"``: 50 epochs, but at least 500 and at most 1000
-        optimizer steps (:func:`~skdeepclust.distilmvc.stage_epochs`; see the User Guide).
+        optimizer steps (see :ref:`distilmvc_defaults`).
     n_epochs_contrastive : int or "auto", default="auto"
-        Stage-2 (contrastive) epochs. ``"auto"``: 50 epochs (at most 1000 optimizer steps); where that
-        is at most half of ``2000 / n_views`` steps, training goes on to that many steps with
-        checkpoints at doubling lengths, and the later stages start from the checkpoint whose latent
-        k-NN graph is most modular (``contrastive_epochs_``; see the User Guide).
+        Stage-2 (contrastive) epochs. ``"auto"``: 50 epochs (at most 1000 optimizer steps); on small
+        data the stage trains longer and the later stages start from its checkpoint whose latent
+        partition is most modular (``contrastive_epochs_``; see :ref:`distilmvc_defaults`).
     n_epochs_distill : int or "auto", default="auto"
-        Stage-3 (self-distillation) epochs, same ``"auto"`` rule with ``distill_batch_size``.
+        Stage-3 (self-distillation) epochs, the ``"auto"`` rule of ``n_epochs_pretrain`` with
+        ``distill_batch_size``.
     batch_size : int, default=256
         Mini-batch size of stages 1 and 2 (clamped to the sample count; the last incomplete batch is
         dropped, as in the reference code).
     distill_batch_size : int, default=None
-        Mini-batch size of stage 3; ``None`` uses ``batch_size``. A value of at least the sample count
-        trains on the full batch, as the reference code does.
-    n_neighbors : int, default=10
+        Mini-batch size of stage 3; ``None`` uses ``batch_size``. At least the sample count trains on
+        the full batch, as the reference code does.
+    n_pair_neighbors : int, default=10
         Neighbour pairing in stage 2: each view of a sample is, with probability 1/2, replaced by the
-        same view of one of the sample's ``n_neighbors`` nearest samples (Euclidean, on the scaled
-        views side by side, each view scaled to unit total variance). ``0`` pairs every sample only with
-        itself, as the reference code does. Ignored for single-view input.
-    pseudo_labels : {"auto", "spectral", "kmeans"}, default="auto"
-        Stage-3 targets. ``"spectral"``: one consensus for all views, spectral clustering of the
-        10-nearest-neighbour graph of the L2-normalised latent features of all views side by side
-        (:func:`~skdeepclust.cluster.spectral_knn`). ``"auto"``: spectral clusterings of that graph, of
-        the input's 10-nearest-neighbour graph (views scaled to unit total variance, side by side) and
-        of the two graphs' sum; the one with the highest modularity on the sum is kept
-        (``consensus_``). ``"kmeans"``: the reference's k-means on each view's min-max-scaled teacher
-        features, one set of pseudo-labels per view.
+        same view of one of its ``n_pair_neighbors`` nearest samples in the input. ``0`` pairs a sample
+        only with itself, as the reference code does. Ignored for single-view input.
     lr : float, default=3e-4
         Adam learning rate, shared by all stages (one optimizer, as in the reference code).
     weight_decay : float, default=0.0
@@ -234,42 +472,28 @@ class DistilMVC(BaseDeepClusterer):
         Temperature of the cluster-level contrast on student soft labels.
     mi_weight : float, default=5e-4
         Weight of the cross-view mutual-information term.
-    mi_entropy_lambda : float, default=9.0
-        Entropy weight inside the mutual-information term.
     label_smoothing : float, default=0.1
-        Smoothing ``epsilon`` of the distillation targets ("dark knowledge").
+        Smoothing ``epsilon`` of the pseudo-labels ("dark knowledge").
     ema_base : float, default=0.4
         Initial EMA momentum ``tau_0`` of the teacher.
-    kmeans_n_init : int, default=100
-        k-means restarts for the pseudo-labels (per view), with ``pseudo_labels="kmeans"``.
     scaling : {"minmax", "none"}, default="minmax"
-        Per-feature min-max scaling of every view to ``[0, 1]`` learned in ``fit`` (the spec's
-        recommended default; decoders are linear and the reconstruction loss is a plain MSE).
-    augment_noise : float, default=0.1
-        Single-view input only: Gaussian noise (fraction of each feature's standard deviation) used to
-        make the two views.
-    augment_mask : float, default=0.2
-        Single-view input only: probability of masking an entry (to the feature mean).
+        Per-feature min-max scaling of every view to ``[0, 1]``, learned in ``fit``.
+    augment : callable, default=None
+        Single-view input only: ``augment(x, generator) -> x'`` on a batch of scaled rows, applied
+        independently to make each of the two views. ``None``: per-feature Gaussian noise and masking
+        (:class:`~skdeepclust.augment.TabularAugment`, ``noise=0.1``, ``mask_prob=0.2``).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Training device; ``"auto"`` uses CUDA when available. Mixed precision (bfloat16) is used on
-        CUDA.
+        Training device; ``"auto"`` uses CUDA when available (see :ref:`devices`).
     random_state : int, RandomState instance or None, default=None
-        Seed of every random choice of the fit (weights, batches, augmentations, k-means). The global
-        torch/NumPy random states are neither read nor changed.
+        Seed of every random choice of the fit (see :ref:`reproducibility`).
     n_init : int, default=1
-        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
-        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
-        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
-        hyperparameters without labels.
+        Number of fits with different seeds; the one with the highest label-free :meth:`score` on the
+        training data is kept (see :ref:`n_init`).
     inference_dtype : {"auto", "float32", "float64"}, default="auto"
-        Precision of ``predict``, ``transform`` and ``score`` (the output keeps the input's float dtype).
-        ``"auto"``: float64 on the CPU, so that a row's result never depends on the batch it is computed
-        in, and float32 on CUDA. ``"float32"`` on the CPU is 2 to 3 times faster (User Guide, "Many rows"),
-        but a row's embedding can then differ in its last digits with its batch, and a label can flip at
-        a near tie.
+        Precision of ``predict``, ``transform`` and ``score``; ``"auto"``: float64 on the CPU, float32
+        on CUDA (see :ref:`many_rows`).
     verbose : int, default=0
-        ``1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
-        loss terms of the last epoch; ``0`` writes nothing.
+        ``1`` shows a progress bar per training stage (see :ref:`training_curves`); ``0`` writes nothing.
 
     Attributes
     ----------
@@ -278,23 +502,21 @@ class DistilMVC(BaseDeepClusterer):
     network_ : torch.nn.Module
         The trained networks (``autoencoders``, ``student``, ``teacher``, ``cluster``).
     pseudo_labels_ : ndarray of shape (n_views, n_samples)
-        The pseudo-labels of stage 3, per view (the same row for every view, except with
-        ``pseudo_labels="kmeans"``).
+        The pseudo-labels of stage 3, per view (the consensus: the same row for every view).
     contrastive_epochs_ : int
         The stage-2 epoch whose weights the later stages start from: the last one, or with
-        ``n_epochs_contrastive="auto"`` the checkpoint kept (see the parameter).
+        ``n_epochs_contrastive="auto"`` the checkpoint kept.
     consensus_ : {"latent", "input", "union"}
-        With ``pseudo_labels="auto"``: the graph whose spectral clustering became the pseudo-labels.
+        The graph whose spectral clustering became the pseudo-labels.
     consensus_scores_ : dict
-        With ``pseudo_labels="auto"``: each candidate's modularity on the sum of the latent and input
-        graphs.
+        Each candidate's modularity on the sum of the latent and input graphs.
     view_sizes_ : tuple of int
         Column count of each view of the training data (for single-view input, the input width).
     n_views_ : int
         Number of views the networks were trained with (2 for single-view input).
     history_ : list of dict
         One record per epoch: ``stage``, ``epoch``, the mean loss terms, ``steps``, ``seconds``, and
-        at the stage-2 checkpoints ``checkpoint_score`` (the latent graph's modularity).
+        at the stage-2 checkpoints ``checkpoint_score`` (the latent partition's modularity).
     device_ : torch.device
         Device used for training.
     n_features_in_ : int
@@ -302,7 +524,8 @@ class DistilMVC(BaseDeepClusterer):
     n_features_out_ : int
         Width of ``transform``'s output (``n_clusters``).
     interrupted_ : bool
-        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (see the User Guide: the model is usable).
+        Whether ``fit`` was stopped by ``KeyboardInterrupt`` (the model is usable; see
+        :ref:`failure_safety`).
     init_scores_ : ndarray of shape (n_init,)
         The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
 
@@ -316,59 +539,17 @@ class DistilMVC(BaseDeepClusterer):
     ``transform`` returns the view-averaged soft cluster assignments (``n_samples x n_clusters``), the
     space in which the final argmax is taken.
 
-    **Scale.** The defaults are scaled to run in minutes on a CPU. The paper-scale settings of the
-    reference code (BDGP config) are ``hidden_dims=(512, 1024, 2048)``, ``latent_dim=512``,
-    ``head_hidden_dim=512``, ``feature_dim=128``, ``n_epochs_pretrain=200``, ``n_epochs_contrastive=10``
-    (BDGP; MFLVC uses 50 for MNIST-USPS), ``n_epochs_distill=50`` with
-    ``distill_batch_size`` at least the sample count, ``n_neighbors=0``, ``pseudo_labels="kmeans"``,
-    ``lr=1e-4``, ``batch_size=256``.
+    The entropy weight inside the mutual-information term is the reference's fixed 9.0
+    (``skdeepclust.distilmvc.MI_ENTROPY_LAMBDA``).
 
-    **Deviations from the reference code**, each deliberate (the User Guide says why each should hold
-    on data that was not used to choose it):
+    The defaults are scaled to run in minutes on a CPU; the reference code's settings are in
+    :ref:`distilmvc_paper_scale`. The deliberate deviations from the reference code, and why, are in
+    :ref:`distilmvc_deviations`: stage lengths bounded in optimizer steps, contrastive checkpoints
+    chosen by modularity, neighbour pairing, one consensus for the pseudo-labels aligned once,
+    mini-batch distillation, and single-view input made into two augmented views.
 
-    - stage lengths have bounds in optimizer steps (``"auto"``): the reconstruction and distillation
-      stages run at least 500 steps (a data set of a few hundred rows would otherwise get a few dozen),
-      and no stage runs more than 1000;
-    - on small data the contrastive stage goes on past the reference's 50 epochs and keeps the
-      checkpoint whose learned features give the most modular k-NN graph partition: a longer stage
-      can teach the encoders more (the digits as two views) or tie them to a wrong partition of the
-      cluster head (BDGP), and the modularity tells the two apart without labels;
-    - neighbour pairing (``n_neighbors``): when the views are deterministic functions of one record
-      (pixels and gradients of one image), a cross-view contrast between a sample's own views is
-      solved by recognising the record, which says nothing about its class; pairing a view with a
-      near sample's view makes the contrast pull neighbours together;
-    - consensus pseudo-labels (``pseudo_labels="auto"``): one clustering of all views together,
-      by a k-nearest-neighbour graph that follows elongated or unequal clusters, instead of one
-      k-means per view (a weak view then gives its own, worse targets); the graph of the learned
-      features, the input's graph or their sum, whichever gives the most modular partition of the
-      sum: the contrastive stage can add class information the input lacks (views that agree only
-      on the class) or lose some the input has (views that are two measurements of one record, many
-      small clusters), and a partition supported by both graphs is kept; the consensus is aligned
-      once, on all rows, to the views' averaged prediction, so that every view's student gets the
-      same fixed cluster ids (aligned anew in every mini-batch, as the reference aligns its labels, a
-      cluster's id can change from batch to batch while the student's partition still differs from
-      the targets', and the student then merges clusters);
-    - stage 3 runs on mini-batches of ``batch_size`` with the ``"auto"`` length instead of 50
-      full-batch steps, which leave the student far from its targets when they differ from its
-      starting partition;
-
-    - the default learning rate is MFLVC's 3e-4 (the reference DistilMVC code uses 1e-4 with 4x more
-      pre-training epochs);
-    - ``log y`` in the KL term is taken as ``log_softmax`` of the logits (same maths, no ``log 0``);
-    - the Hungarian alignment uses the assignment vector directly instead of a Python loop (same
-      result); the k-means for pseudo-labels is seeded;
-    - batches never exceed the sample count (``drop_last`` with ``n < batch_size`` would train on
-      nothing);
-    - **single-view input** (a plain 2-D array, as the scikit-learn check suite and most pipelines
-      pass) is not in the paper, whose losses are all cross-view: two views are made from it, each
-      with its own autoencoder, by independent feature-space augmentation (per-feature Gaussian noise
-      ``augment_noise`` and masking ``augment_mask``) of every batch; the autoencoders are denoising
-      (they reconstruct the clean input); at inference both views see the clean input.
-
-    **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
-    started by ``torchrun``), each process forwards its share of every batch while the losses, the EMA
-    teacher, the pseudo-labels, the batch-norm statistics and updates stay those of the global batch:
-    every process ends with the model one process would train (see the User Guide).
+    In a ``torch.distributed`` process group, the fit trains data-parallel and every process ends with
+    the model one process would train (see :ref:`distributed`).
 
     Examples
     --------
@@ -378,7 +559,7 @@ class DistilMVC(BaseDeepClusterer):
     >>> y = np.repeat([0, 1], 20)
     >>> view1 = rng.normal(size=(40, 5)) + 4 * y[:, None]
     >>> view2 = rng.normal(size=(40, 3)) - 4 * y[:, None]
-    >>> model = DistilMVC(n_clusters=2, hidden_dims=(32,), latent_dim=16, head_hidden_dim=16,
+    >>> model = DistilMVC(n_clusters=2, hidden_dims=(32,), latent_dim=16, projection_hidden_dim=16,
     ...                   feature_dim=8, n_epochs_pretrain=20, n_epochs_contrastive=50,
     ...                   n_epochs_distill=50, batch_size=10, lr=1e-3, device="cpu", random_state=0)
     >>> labels = model.fit_predict([view1, view2])
@@ -392,27 +573,28 @@ class DistilMVC(BaseDeepClusterer):
         "view_sizes": [None, PositiveInts()],
         "hidden_dims": [PositiveInts()],
         "latent_dim": [IntInterval(1, None, closed="left")],
-        "head_hidden_dim": [IntInterval(1, None, closed="left")],
+        "projection_hidden_dim": [IntInterval(1, None, closed="left")],
         "feature_dim": [IntInterval(1, None, closed="left")],
         "n_epochs_pretrain": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "n_epochs_contrastive": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "n_epochs_distill": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "distill_batch_size": [None, IntInterval(2, None, closed="left")],
-        "n_neighbors": [IntInterval(0, None, closed="left")],
-        "pseudo_labels": [StrOptions({"auto", "spectral", "kmeans"})],
+        "n_pair_neighbors": [IntInterval(0, None, closed="left")],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "mi_weight": [Interval(Real, 0, None, closed="left")],
-        "mi_entropy_lambda": [Interval(Real, 0, None, closed="left")],
         "label_smoothing": [Interval(Real, 0, 1, closed="both")],
         "ema_base": [Interval(Real, 0, 1, closed="both")],
-        "kmeans_n_init": [IntInterval(1, None, closed="left")],
         "scaling": [StrOptions({"minmax", "none"})],
-        "augment_noise": [Interval(Real, 0, None, closed="left")],
-        "augment_mask": [Interval(Real, 0, 1, closed="left")],
+        "augment": [None, callable],
     }
 
     _data_parallel = True  # see skdeepclust.distributed
+    #: the stage-3 pseudo-labels: "auto" (the consensus); benchmarks/_ablations_distilmvc.py overrides it with
+    #: "spectral" (the latent partition only) and "kmeans" (the reference's k-means of each view)
+    _pseudo_labels = "auto"
+    #: k-means restarts per view of the "kmeans" pseudo-labels (the reference's)
+    _kmeans_n_init = 100
 
     def __init__(
         self,
@@ -421,27 +603,23 @@ class DistilMVC(BaseDeepClusterer):
         view_sizes=None,
         hidden_dims=(256, 512, 1024),
         latent_dim: int = 256,
-        head_hidden_dim: int = 256,
+        projection_hidden_dim: int = 256,
         feature_dim: int = 128,
         n_epochs_pretrain: int | str = "auto",
         n_epochs_contrastive: int | str = "auto",
         n_epochs_distill: int | str = "auto",
         batch_size: int = 256,
         distill_batch_size: int | None = None,
-        n_neighbors: int = 10,
-        pseudo_labels: str = "auto",
+        n_pair_neighbors: int = 10,
         lr: float = 3e-4,
         weight_decay: float = 0.0,
         temperature_instance: float = 0.5,
         temperature_cluster: float = 1.0,
         mi_weight: float = 5e-4,
-        mi_entropy_lambda: float = 9.0,
         label_smoothing: float = 0.1,
         ema_base: float = 0.4,
-        kmeans_n_init: int = 100,
         scaling: str = "minmax",
-        augment_noise: float = 0.1,
-        augment_mask: float = 0.2,
+        augment=None,
         device="auto",
         random_state=None,
         n_init: int = 1,
@@ -452,27 +630,23 @@ class DistilMVC(BaseDeepClusterer):
         self.view_sizes = view_sizes
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim
-        self.head_hidden_dim = head_hidden_dim
+        self.projection_hidden_dim = projection_hidden_dim
         self.feature_dim = feature_dim
         self.n_epochs_pretrain = n_epochs_pretrain
         self.n_epochs_contrastive = n_epochs_contrastive
         self.n_epochs_distill = n_epochs_distill
         self.batch_size = batch_size
         self.distill_batch_size = distill_batch_size
-        self.n_neighbors = n_neighbors
-        self.pseudo_labels = pseudo_labels
+        self.n_pair_neighbors = n_pair_neighbors
         self.lr = lr
         self.weight_decay = weight_decay
         self.temperature_instance = temperature_instance
         self.temperature_cluster = temperature_cluster
         self.mi_weight = mi_weight
-        self.mi_entropy_lambda = mi_entropy_lambda
         self.label_smoothing = label_smoothing
         self.ema_base = ema_base
-        self.kmeans_n_init = kmeans_n_init
         self.scaling = scaling
-        self.augment_noise = augment_noise
-        self.augment_mask = augment_mask
+        self.augment = augment
         self.device = device
         self.random_state = random_state
         self.n_init = n_init
@@ -506,172 +680,73 @@ class DistilMVC(BaseDeepClusterer):
 
     # ------------------------------------------------------------------ training
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
-        ctx = trainer.ctx
-        sizes = self.view_sizes_
+        ctx, sizes, K = trainer.ctx, self.view_sizes_, self.n_clusters
         single = len(sizes) == 1  # one view: two augmented copies of it
         V = self.n_views_ = 2 if single else len(sizes)
-        self.n_features_out_ = self.n_clusters
-
+        self.n_features_out_ = K
         X = self._fit_scaling(X, self.scaling, sizes)  # per-feature min-max scaling learned on the training data
-        views = [X] * V if single else split_views(X, sizes)
-
-        dims = tuple(int(d) for d in self.hidden_dims)
-        net = build_module(
-            lambda: _DistilMVCNet(sizes * 2 if single else sizes, dims, self.latent_dim, self.head_hidden_dim,
-                                  self.feature_dim, self.n_clusters),
-            ctx.generator,
-        )
-        net.teacher.load_state_dict(net.student.state_dict())  # teacher starts as an exact copy
-        net = self.network_ = net.to(ctx.device)
-        n = X.shape[0]
-        pairs = [(v, w) for v in range(V) for w in range(v + 1, V)]
-
-        if single:
-            aug = TabularAugment(noise=self.augment_noise, mask_prob=self.augment_mask).fit(X)
-
-            def inputs(idx):  # two augmented copies in; the clean rows are the reconstruction target
-                x = X[idx]
-                return [aug(x, ctx.device_generator) for _ in range(V)], [x] * V
-        else:
-
-            def inputs(idx):
-                xs = [v[idx] for v in views]
-                return xs, xs
-
-        # the input's nearest samples (every view scaled to unit total variance, so each counts alike), for the
-        # neighbour pairing and for the "auto" consensus's input graph
-        n_nb = min(self.n_neighbors, n - 1) if not single else 0
-        n_graph = min(CONSENSUS_NEIGHBORS, n - 1) if self.pseudo_labels == "auto" else 0
-        if max(n_nb, n_graph) > 0:
-            Xin = X[:, : sizes[0]] if single else X
-            offset, scale = scale_params(Xin, sizes[:1] if single else sizes, "view-variance")
-            balanced = (Xin - offset) / scale
-            input_nn = nearest_neighbors(balanced, max(n_nb, n_graph) + 1, random_state=ctx.rng)[1]
-
-        # neighbour pairing: in the contrastive stage each view of a sample is, with probability 1/2, the same view
-        # of one of its nearest samples in the input
-        if n_nb > 0:
-            neighbours = input_nn[:, 1 : n_nb + 1]
-
-            def paired_inputs(idx):
-                xs = []
-                for v in range(V):
-                    pick = torch.randint(n_nb, idx.shape, generator=ctx.device_generator, device=idx.device)
-                    swap = torch.rand(idx.shape, generator=ctx.device_generator, device=idx.device) < 0.5
-                    xs.append(views[v][torch.where(swap, neighbours[idx, pick], idx)])
-                return xs, xs
-        else:
-            paired_inputs = inputs
-
-        # stage 1: per-view autoencoders
-        # every step draws its inputs for the whole batch, forwards this process's rows (state.local) and computes
-        # the loss on the whole batch's outputs (state.gather): see skdeepclust.distributed
-        def pretrain_step(idx, state):
-            xin, target = inputs(idx)
-            rec = sum(F.mse_loss(state.gather(net.autoencoders[v](state.local(xin[v]))[1]).float(), target[v])
-                      for v in range(V))
-            return {"rec": rec}
-
-        # stage 2: cross-view instance contrast (teacher), cluster contrast (student), mutual information
-        def contrastive_step(idx, state):
-            xin, target = paired_inputs(idx)
-            zs, recs, ts, ys = [], [], [], []
-            for v in range(V):
-                z, xhat = net.autoencoders[v](state.local(xin[v]))
-                zs.append(state.gather(z))
-                recs.append(F.mse_loss(state.gather(xhat).float(), target[v]))
-                ts.append(state.gather(net.teacher(z)))
-                ys.append(torch.softmax(state.gather(net.logits(z)).float(), dim=1))
-            ins = sum(nt_xent(ts[v], ts[w], self.temperature_instance) for v, w in pairs)
-            clu = sum(cluster_contrastive_loss(ys[v], ys[w], self.temperature_cluster) for v, w in pairs)
-            mi = sum(cross_view_mutual_information(zs[v], zs[w], self.mi_entropy_lambda) for v, w in pairs)
-            return {"instance": ins, "cluster": clu, "mi": self.mi_weight * mi, "rec": sum(recs)}
-
-        def momentum(state):  # EMA of the student head into the teacher head after every step
-            # the reference code's index k = epoch + batch + 1 with period n_epochs + 1 (it oscillates within an epoch)
-            return cosine_momentum(state.epoch + state.batch + 1, state.n_epochs + 1, self.ema_base)
-
-        K, eps = self.n_clusters, self.label_smoothing
-        seed = functools.cache(ctx.seed_for_sklearn)  # drawn once, when first needed
-        latent_partitions = {}  # scored checkpoints of stage 2: epoch -> (latent k-NN graph, its spectral labels)
-
-        def latent_partition():
-            # spectral clustering of the k-NN graph of all views' L2-normalised latent features, side by side
-            fused = torch.cat([F.normalize(embed_batches(lambda x, v=v: net.encode(v, x), views[v], [net]), dim=1)
-                               for v in range(V)], dim=1)
-            graph = knn_graph(fused, CONSENSUS_NEIGHBORS, random_state=seed())
-            return graph, spectral_graph(graph, K, random_state=seed())
-
-        def latent_modularity(state):
-            graph, labels = latent_partitions[state.epoch + 1] = latent_partition()
-            return graph_modularity(graph, labels)
-
+        n, views = X.shape[0], [X] * V if single else split_views(X, sizes)
+        augment = self._single_view_augment(X) if single else None
+        net = self.network_ = _DistilMVCNet.build(ctx.generator, sizes * V if single else sizes, self.hidden_dims,
+                                                  self.latent_dim, self.projection_hidden_dim, self.feature_dim,
+                                                  K).to(ctx.device)
+        # the input's nearest samples: the neighbour pairing (stage 2) and the consensus's input graph (stage 3)
+        n_pair = 0 if single else min(self.n_pair_neighbors, n - 1)
+        n_graph = min(CONSENSUS_NEIGHBORS, n - 1) if self._pseudo_labels == "auto" else 0
+        input_nn = _input_neighbors(X, sizes, max(n_pair, n_graph), ctx.rng)
+        inputs, paired = _stage_inputs(views, augment, input_nn[:, 1 : n_pair + 1] if n_pair else None,
+                                       ctx.device_generator)
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        loop = dict(n_samples=n, optimizer=optimizer, modules=[net])
-        trainer.run("pretrain", pretrain_step, n_epochs=stage_epochs(self.n_epochs_pretrain, n, self.batch_size),
-                    batch_size=self.batch_size, **loop)
-        # stage 2: the encoders are kept at the checkpoint whose latent graph is most modular
-        checkpoints = contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
-        keep = (KeepBest([net], latent_modularity, checkpoints, optimizer=optimizer, margin=CHECKPOINT_MARGIN)
-                if len(checkpoints) > 1 else None)
-        trainer.run("contrastive", contrastive_step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
-                    callbacks=[EMAUpdate(net.teacher, net.student, momentum), *([keep] if keep else [])], **loop)
-        self.contrastive_epochs_ = checkpoints[-1]
-        kept_partition = None  # the kept checkpoint's latent graph and labels, reused by the consensus
-        if keep is not None and not trainer.stopped:
-            self.contrastive_epochs_ = keep.restore()
-            kept_partition = latent_partitions[self.contrastive_epochs_]
+        loop = dict(n_samples=n, optimizer=optimizer, modules=[net])  # one optimizer for all stages (the reference)
+        trainer.run("pretrain", functools.partial(_pretrain_step, net=net, inputs=inputs),
+                    n_epochs=_stage_epochs(self.n_epochs_pretrain, n, self.batch_size), batch_size=self.batch_size,
+                    **loop)
+        # stage 2 with the EMA teacher; of several checkpoints, the one whose latent partition is most modular is kept
+        latent = _LatentPartition(net, views, K, functools.cache(ctx.seed_for_sklearn))  # the seed is drawn once
+        checkpoints = _contrastive_checkpoints(self.n_epochs_contrastive, n, self.batch_size, V)
+        keep = [KeepBest([net], latent, checkpoints, optimizer=optimizer, margin=CHECKPOINT_MARGIN)
+                ] if len(checkpoints) > 1 else []
+        ema = EMAUpdate(net.teacher, net.student, functools.partial(_reference_momentum, base=self.ema_base))
+        step = functools.partial(_contrastive_step, net=net, inputs=paired, mi_weight=self.mi_weight,
+                                 temperature_instance=self.temperature_instance,
+                                 temperature_cluster=self.temperature_cluster)
+        trainer.run("contrastive", step, n_epochs=checkpoints[-1], batch_size=self.batch_size,
+                    callbacks=[ema, *keep], **loop)
+        self.contrastive_epochs_ = keep[0].restore() if keep and not trainer.stopped else checkpoints[-1]
         distill_batch = min(self.distill_batch_size or self.batch_size, n)
-        n_epochs_distill = stage_epochs(self.n_epochs_distill, n, distill_batch)
+        n_epochs_distill = _stage_epochs(self.n_epochs_distill, n, distill_batch)
         if n_epochs_distill == 0 or trainer.stopped:
             return
-
         # stage 3: pseudo-labels (computed once) distilled into the student's cluster head
-        net.eval()
-        if self.pseudo_labels in ("auto", "spectral"):
-            # one consensus: the latent graph's spectral clustering ...
-            latent_graph, latent_labels = kept_partition or latent_partition()
-            if self.pseudo_labels == "spectral":
-                consensus = latent_labels
-            else:  # ... or of the input's graph, or of both graphs' sum: the most modular on the sum
-                input_graph = neighbor_graph(input_nn[:, : n_graph + 1])
-                graphs = {"latent": latent_graph, "input": input_graph, "union": latent_graph + input_graph}
-                candidates = {name: spectral_graph(g, K, random_state=seed()) for name, g in graphs.items()
-                              if name != "latent"}
-                candidates["latent"] = latent_labels
-                self.consensus_scores_ = {name: graph_modularity(graphs["union"], lab)
-                                          for name, lab in candidates.items()}
-                self.consensus_ = max(self.consensus_scores_, key=self.consensus_scores_.get)
-                consensus = candidates[self.consensus_]
-            consensus = torch.as_tensor(consensus, device=X.device)
-            # its ids aligned once, on all rows, to the views' averaged prediction: fixed targets with the ids the
-            # student already gives (aligning every batch anew lets a cluster's id change from batch to batch
-            # while the student's partition differs from the targets')
-            mean_pred = sum(torch.softmax(embed_batches(lambda x, v=v: net.logits(net.encode(v, x)), views[v]), 1)
-                            for v in range(V)).argmax(1)
-            pseudo = [align_labels(consensus, mean_pred.to(consensus.device), K)] * V
-        else:  # the reference: k-means on each view's min-max-scaled teacher features
-            pseudo = []
-            for v in range(V):
-                t = embed_batches(lambda x, v=v: net.teacher(net.encode(v, x)), views[v])
-                lo, hi = t.min(0).values, t.max(0).values
-                t = (t - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-                pseudo.append(kmeans(t, K, n_init=self.kmeans_n_init, generator=ctx.device_generator).labels)
-        self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
-        shared = self.pseudo_labels != "kmeans"
-
-        def distill_step(idx, state):
-            logits = [state.gather(net.logits(net.encode(v, state.local(views[v][idx])))).float() for v in range(V)]
-            if shared:  # the aligned consensus: the same fixed targets for every view
-                targets = [pseudo[0][idx]] * V
-            else:  # each view's pseudo-labels, Hungarian-aligned to its own student's prediction
-                targets = [align_labels(pseudo[v][idx], logits[v].argmax(1), K) for v in range(V)]
-            loss = sum(kl_distillation(F.log_softmax(logits[v], 1), smoothed_one_hot(targets[v], K, eps))
-                       for v in range(V))
-            return {"distill": loss}
-
-        trainer.run("distill", distill_step, n_epochs=n_epochs_distill, batch_size=distill_batch,
+        input_graph = neighbor_graph(input_nn[:, : n_graph + 1]) if n_graph else None
+        step = functools.partial(_distill_step, net=net, views=views, realign=self._pseudo_labels == "kmeans",
+                                 pseudo_labels=self._make_pseudo_labels(net, views, latent, input_graph, ctx),
+                                 n_clusters=K, label_smoothing=self.label_smoothing)
+        trainer.run("distill", step, n_epochs=n_epochs_distill, batch_size=distill_batch,
                     shuffle=distill_batch < n, drop_last=False, **loop)
+
+    def _single_view_augment(self, X: torch.Tensor):
+        """The augmentation that makes two views of single-view input: the user's (dry-run) or the default."""
+        if self.augment is None:
+            return TabularAugment(noise=0.1, mask_prob=0.2).fit(X)
+        _check_user_augment(self.augment, X[:2])
+        return self.augment
+
+    def _make_pseudo_labels(self, net, views, latent: _LatentPartition, input_graph, ctx) -> list[torch.Tensor]:
+        """The stage-3 pseudo-labels, one tensor per view.
+
+        Sets ``pseudo_labels_``, and for the consensus ``consensus_`` and ``consensus_scores_``.
+        """
+        if self._pseudo_labels == "kmeans":
+            pseudo = _kmeans_pseudo_labels(net, views, self.n_clusters, self._kmeans_n_init, ctx.device_generator)
+        else:  # one consensus for every view
+            graph, labels = latent.at(self.contrastive_epochs_)
+            if self._pseudo_labels == "auto":
+                self.consensus_, self.consensus_scores_, labels = _consensus_labels(
+                    graph, labels, input_graph, self.n_clusters, latent.seed)
+            pseudo = [_aligned_to_prediction(labels, net, views, self.n_clusters)] * len(views)
+        self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
+        return pseudo
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:
@@ -679,9 +754,8 @@ class DistilMVC(BaseDeepClusterer):
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
-        X = (X - mods["input_offset_"]) / mods["input_scale_"]
+        X = self._scaled(mods, X)
         views = [X] * self.n_views_ if len(self.view_sizes_) == 1 else split_views(X, self.view_sizes_)
-        probs = sum(torch.softmax(net.logits(net.encode(v, x)), dim=1) for v, x in enumerate(views))
+        probs = sum(torch.softmax(net.view_logits(v, x), dim=1) for v, x in enumerate(views))
         probs = probs / self.n_views_
         return probs, probs.argmax(1)
-

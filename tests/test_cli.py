@@ -21,8 +21,8 @@ def params(**values):
 #: one-epoch fits with small networks: a fit of a few dozen rows takes well under a second
 TINY_MTDC = ["--method", "MTDC", "--device", "cpu", *params(n_epochs=1, hidden_dims=(16,), feature_dim=8)]
 TINY_DISTILMVC = ["--device", "cpu", *params(n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1,
-                                             hidden_dims=(16,), latent_dim=8, head_hidden_dim=8, feature_dim=8,
-                                             kmeans_n_init=1)]
+                                             hidden_dims=(16,), latent_dim=8, projection_hidden_dim=8,
+                                             feature_dim=8)]
 
 
 def run(capsys, *argv):

@@ -1,7 +1,9 @@
 """Behaviour of DistilMVC: multi-view input forms, sklearn tooling, devices, pickling, RNG, bad input."""
 
+import importlib.util
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +16,23 @@ from sklearn.pipeline import make_pipeline
 
 from skdeepclust import DistilMVC, ViewScaler, stack_views
 from skdeepclust.datasets import make_multiview_blobs
-from skdeepclust.distilmvc import CHECKPOINT_MARGIN, contrastive_checkpoints
+from skdeepclust.distilmvc import CHECKPOINT_MARGIN, _contrastive_checkpoints
 from skdeepclust.metrics import clustering_accuracy, silhouette_scorer
 from skdeepclust.training import NonFiniteLossError
 
 from ._instances import small_distilmvc
+
+
+def _load_ablations():
+    """``benchmarks/_ablations_distilmvc.py``: the benchmarks' pseudo-label variants."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "_ablations_distilmvc.py"
+    spec = importlib.util.spec_from_file_location("_ablations_distilmvc", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ablations = _load_ablations()
 
 
 def blob_model(**kw):
@@ -48,7 +62,6 @@ def test_clusters_multiview_blobs(fitted, blobs):
 def test_consensus_targets_keep_fixed_ids_the_student_learns(fitted):
     # one consensus for every view, aligned once to the student's ids: the student ends on the targets
     # themselves, not on a relabelling of them
-    assert fitted.get_params()["pseudo_labels"] == "auto"
     assert (fitted.pseudo_labels_ == fitted.pseudo_labels_[0]).all()
     assert np.mean(fitted.labels_ == fitted.pseudo_labels_[0]) > 0.95
 
@@ -59,8 +72,20 @@ def test_auto_consensus_keeps_the_most_modular_candidate(fitted, blobs):
     assert fitted.consensus_ == max(scores, key=scores.get)
     # modularities on the sum of the latent and input graphs; three separated blobs give a strongly modular one
     assert all(-0.5 <= q <= 1 for q in scores.values()) and scores[fitted.consensus_] > 0.5
-    spectral_only = blob_model(pseudo_labels="spectral").fit(blobs.views)
+
+
+def test_pseudo_label_ablations_of_the_benchmarks(blobs):
+    params = short_model().get_params()
+    spectral_only = ablations._SpectralPseudoLabels(**params).fit(blobs.views)  # the latent partition alone
     assert not hasattr(spectral_only, "consensus_")
+    assert (spectral_only.pseudo_labels_ == spectral_only.pseudo_labels_[0]).all()
+
+    class FewRestarts(ablations._KMeansPseudoLabels):
+        _kmeans_n_init = 2
+
+    kmeans = FewRestarts(**params).fit(blobs.views)  # the reference: one k-means per view
+    assert not hasattr(kmeans, "consensus_") and kmeans.pseudo_labels_.shape == (2, 120)
+    assert kmeans.get_params() == params and ablations._KMeansPseudoLabels._kmeans_n_init == 100
 
 
 def test_auto_contrastive_stage_keeps_the_most_modular_checkpoint(blobs):
@@ -70,7 +95,7 @@ def test_auto_contrastive_stage_keeps_the_most_modular_checkpoint(blobs):
     contrastive = [r for r in est.history_ if r["stage"] == "contrastive"]
     assert len(contrastive) == 143
     scores = {r["epoch"]: r["checkpoint_score"] for r in contrastive if "checkpoint_score" in r}
-    assert list(scores) == contrastive_checkpoints("auto", 120, 16, 2) == [50, 100, 143]
+    assert list(scores) == _contrastive_checkpoints("auto", 120, 16, 2) == [50, 100, 143]
     best = max(scores, key=scores.get)
     assert est.contrastive_epochs_ == (best if scores[best] > scores[50] + CHECKPOINT_MARGIN else 50)
     assert all(0.3 < q <= 1 for q in scores.values())  # three separated blobs: strongly modular graphs
@@ -121,6 +146,22 @@ def test_single_view_input_builds_augmented_views(blobs):
     est = small_distilmvc(n_clusters=3).fit(X)
     assert est.n_views_ == 2 and est.view_sizes_ == (10,)
     assert clustering_accuracy(blobs.y, est.labels_) > 0.8
+
+
+def test_single_view_input_takes_a_users_augment(blobs):
+    X, _ = stack_views(blobs.views)
+    shapes = []
+
+    def augment(x, generator):
+        shapes.append(tuple(x.shape))
+        return x + 0.05 * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+    est = short_model(augment=augment).fit(X)
+    assert shapes[0] == (2, 10) and (32, 10) in shapes  # a dry run on two rows, then the batches
+    assert est.predict(X).shape == (120,)
+    with pytest.raises(ValueError, match="augment"):
+        short_model(augment=lambda x, generator: x[:, :3]).fit(X)
+    short_model(augment=lambda x, generator: x[:, :3]).fit(blobs.views)  # several views: not used
 
 
 def test_pipeline_with_view_scaler(blobs):

@@ -299,7 +299,7 @@ def test_collapsed_fit_warns_with_the_count():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 6))
     # no contrastive or distillation stage: the cluster head stays at its random start, which uses few of 20 clusters
-    est = DistilMVC(n_clusters=20, view_sizes=(3, 3), hidden_dims=(8,), latent_dim=4, head_hidden_dim=4,
+    est = DistilMVC(n_clusters=20, view_sizes=(3, 3), hidden_dims=(8,), latent_dim=4, projection_hidden_dim=4,
                     feature_dim=4, n_epochs_pretrain=1, n_epochs_contrastive=0, n_epochs_distill=0,
                     device="cpu", random_state=0)
     match = r"distinct clusters \((\d+)\) found smaller than n_clusters \(20\)"
@@ -316,7 +316,7 @@ def test_fit_using_every_cluster_does_not_warn():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], 20)
     X = np.hstack([rng.normal(size=(40, 5)) + 4 * y[:, None], rng.normal(size=(40, 3)) - 4 * y[:, None]])
-    est = DistilMVC(n_clusters=2, view_sizes=(5, 3), hidden_dims=(32,), latent_dim=16, head_hidden_dim=16,
+    est = DistilMVC(n_clusters=2, view_sizes=(5, 3), hidden_dims=(32,), latent_dim=16, projection_hidden_dim=16,
                     feature_dim=8, n_epochs_pretrain=20, n_epochs_contrastive=50, n_epochs_distill=50,
                     batch_size=10, lr=1e-3, device="cpu", random_state=0)
     with warnings.catch_warnings():

@@ -20,8 +20,7 @@ from sklearn.datasets import make_blobs
 from ._instances import small_distilmvc, small_hadis, small_mtdc, small_secu, small_spc
 
 FACTORIES = {
-    "DistilMVC": lambda: small_distilmvc(n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1,
-                                         kmeans_n_init=1),
+    "DistilMVC": lambda: small_distilmvc(n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1),
     "HaDis": lambda: small_hadis(n_epochs=1, n_epochs_warmup=0, kmeans_n_init=1),
     "MTDC": lambda: small_mtdc(n_epochs=1),
     "SeCu": lambda: small_secu(n_epochs=1, n_epochs_warmup=0),

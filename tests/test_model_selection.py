@@ -100,7 +100,7 @@ def test_modularity_scorer_with_views_and_pipelines():
     X, _ = make_blobs(120, centers=3, n_features=6, random_state=0)
     views = [X[:, :2], X[:, 2:] + rng.normal(scale=0.1, size=(120, 4))]
     est = DistilMVC(n_clusters=3, n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1, batch_size=64,
-                    hidden_dims=(16,), latent_dim=8, feature_dim=8, head_hidden_dim=8, device="cpu",
+                    hidden_dims=(16,), latent_dim=8, feature_dim=8, projection_hidden_dim=8, device="cpu",
                     random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

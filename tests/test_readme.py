@@ -119,7 +119,7 @@ SLOW_SECTIONS = {
 #: the short variant's caps, per class, on the training schedule and the k-means restarts (values above a cap are
 #: lowered to it; ``None`` is kept)
 SHORT_CAPS = {
-    DistilMVC: {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1, "kmeans_n_init": 2},
+    DistilMVC: {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1},
     HaDis: {"n_epochs": 3, "n_epochs_warmup": 1, "kmeans_n_init": 2},
     SeCu: {"n_epochs": 3, "n_epochs_warmup": 1},
     MTDC: {"n_epochs": 3, "n_epochs_warmup": 1},
