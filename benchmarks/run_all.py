@@ -59,12 +59,12 @@ DEEP = {"DistilMVC": MULTI_VIEW, "HaDis": SINGLE_VIEW, "SeCu": SINGLE_VIEW, "MTD
 VARIANTS: dict[str, tuple[str, dict]] = {
     # the reference code's pipeline at the CPU network sizes (the defaults before neighbour pairing, consensus
     # pseudo-labels and stage lengths in steps), then each of those three mechanisms removed on its own
-    "DistilMVC, reference pipeline": ("DistilMVC", {"n_epochs_pretrain": 50, "n_epochs_contrastive": 50,
-                                                    "n_epochs_distill": 50, "distill_batch_size": 10000,
-                                                    "n_neighbors": 0, "pseudo_labels": "kmeans"}),
-    "DistilMVC, no neighbour pairing": ("DistilMVC", {"n_neighbors": 0}),
-    "DistilMVC, k-means pseudo-labels": ("DistilMVC", {"pseudo_labels": "kmeans"}),
-    "DistilMVC, latent-graph pseudo-labels": ("DistilMVC", {"pseudo_labels": "spectral"}),
+    "DistilMVC, reference pipeline": ("DistilMVCKMeansPseudoLabels", {
+        "n_epochs_pretrain": 50, "n_epochs_contrastive": 50, "n_epochs_distill": 50, "distill_batch_size": 10000,
+        "n_pair_neighbors": 0}),
+    "DistilMVC, no neighbour pairing": ("DistilMVC", {"n_pair_neighbors": 0}),
+    "DistilMVC, k-means pseudo-labels": ("DistilMVCKMeansPseudoLabels", {}),
+    "DistilMVC, latent-graph pseudo-labels": ("DistilMVCLatentPseudoLabels", {}),
     "DistilMVC, 50 epochs per stage": ("DistilMVC", {"n_epochs_pretrain": 50, "n_epochs_contrastive": 50,
                                                      "n_epochs_distill": 50}),
     # the contrastive stage at the reference's 50 epochs, without the checkpoints "auto" adds on small data
@@ -153,6 +153,9 @@ RENAMED = {
 }
 #: removed switches: (estimator, parameter, value) -> (the class that now stands for it, the settings it implies)
 SWITCHES = {
+    ("DistilMVC", "pseudo_labels", "auto"): ("DistilMVC", {}),
+    ("DistilMVC", "pseudo_labels", "spectral"): ("DistilMVCLatentPseudoLabels", {}),
+    ("DistilMVC", "pseudo_labels", "kmeans"): ("DistilMVCKMeansPseudoLabels", {}),
     ("MTDC", "mutual", False): ("MTDC", {"hcr_weight": 0.0, "supcon_weight": 0.0}),
     ("MTDC", "mutual", True): ("MTDC", {}),
     ("HaDis", "hsd_weight", 0.0): ("HaDisNoHSD", {}),
@@ -230,13 +233,22 @@ def effective_settings(cls: str, settings: dict) -> dict:
     return {k: v for k, v in settings.items() if json.dumps(v, sort_keys=True, default=repr) != defaults.get(k)}
 
 
+#: row names of earlier reports, by the estimator class their runs used
+OLD_ROWS = {"CC (MTDC, mutual=False)": "MTDC"}
+
+
 def _record_class(record: dict) -> str:
-    """The estimator of a cached run (runs recorded without ``"estimator"`` name it in their row)."""
+    """The estimator of a cached run (runs recorded without ``"estimator"`` name it in their row; they predate the
+    ablation classes, so a variant row's run used the skdeepclust estimator the ablation derives from)."""
     if "estimator" in record:
         return record["estimator"]
     name = record["method"]
+    if name in OLD_ROWS:
+        return OLD_ROWS[name]
     if name in VARIANTS or name in DEEP or name in BASELINES or name in PEERS:
-        return estimator_class(name)
+        cls = estimator_class(name)
+        return cls if cls in BASELINES or cls in PEERS or cls in DEEP else next(
+            c.__name__ for c in estimator_type(cls).__mro__ if c.__name__ in DEEP)
     return name.split(",")[0]
 
 

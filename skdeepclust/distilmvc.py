@@ -590,7 +590,7 @@ class DistilMVC(BaseDeepClusterer):
     }
 
     _data_parallel = True  # see skdeepclust.distributed
-    #: the stage-3 pseudo-labels: "auto" (the consensus); benchmarks/_ablations_distilmvc.py overrides it with
+    #: the stage-3 pseudo-labels: "auto" (the consensus); benchmarks/ablations.py overrides it with
     #: "spectral" (the latent partition only) and "kmeans" (the reference's k-means of each view)
     _pseudo_labels = "auto"
     #: k-means restarts per view of the "kmeans" pseudo-labels (the reference's)

@@ -83,8 +83,12 @@ def test_cached_runs_are_filed_by_estimator_and_effective_settings(run_all):
         == "HaDis, no HSD"
     # a run recorded with the parameter values that were once the defaults keeps those values as its settings
     ref = {**_run("x", "BDGP", 0, 0.9), "estimator": "DistilMVC",
+           "settings": {"n_epochs_pretrain": 50, "n_epochs_contrastive": 50, "n_epochs_distill": 50,
+                        "distill_batch_size": 10000, "n_neighbors": 0, "pseudo_labels": "kmeans"}}
+    assert run_all.row_of(ref) == "DistilMVC, reference pipeline"  # recorded before the switch became a class
+    now = {**ref, "estimator": "DistilMVCKMeansPseudoLabels",
            "settings": run_all.VARIANTS["DistilMVC, reference pipeline"][1]}
-    assert run_all.row_of(ref) == "DistilMVC, reference pipeline"
+    assert run_all.row_of(now) == "DistilMVC, reference pipeline"
     assert run_all.row_of({**_run("KMeans", "HW", 0, 0.7), "settings": {}}) == "KMeans"
     assert run_all.row_of({**_run("SeCu", "USPS", 0, 0.7), "settings": {"lr": 1.0}}) is None
     # other packages' rows, on the data sets they apply to (mvlearn's k-means takes two views, HW has six)

@@ -24,9 +24,9 @@ from ._instances import small_distilmvc
 
 
 def _load_ablations():
-    """``benchmarks/_ablations_distilmvc.py``: the benchmarks' pseudo-label variants."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "_ablations_distilmvc.py"
-    spec = importlib.util.spec_from_file_location("_ablations_distilmvc", path)
+    """``benchmarks/ablations.py``: the benchmarks' pseudo-label variants."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ablations.py"
+    spec = importlib.util.spec_from_file_location("ablations", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -76,16 +76,16 @@ def test_auto_consensus_keeps_the_most_modular_candidate(fitted, blobs):
 
 def test_pseudo_label_ablations_of_the_benchmarks(blobs):
     params = short_model().get_params()
-    spectral_only = ablations._SpectralPseudoLabels(**params).fit(blobs.views)  # the latent partition alone
+    spectral_only = ablations.DistilMVCLatentPseudoLabels(**params).fit(blobs.views)  # the latent partition alone
     assert not hasattr(spectral_only, "consensus_")
     assert (spectral_only.pseudo_labels_ == spectral_only.pseudo_labels_[0]).all()
 
-    class FewRestarts(ablations._KMeansPseudoLabels):
+    class FewRestarts(ablations.DistilMVCKMeansPseudoLabels):
         _kmeans_n_init = 2
 
     kmeans = FewRestarts(**params).fit(blobs.views)  # the reference: one k-means per view
     assert not hasattr(kmeans, "consensus_") and kmeans.pseudo_labels_.shape == (2, 120)
-    assert kmeans.get_params() == params and ablations._KMeansPseudoLabels._kmeans_n_init == 100
+    assert kmeans.get_params() == params and ablations.DistilMVCKMeansPseudoLabels._kmeans_n_init == 100
 
 
 def test_auto_contrastive_stage_keeps_the_most_modular_checkpoint(blobs):

@@ -66,7 +66,7 @@ def _secu(**kw):
 
 
 class _KMeansDistilMVC(DistilMVC):
-    """The reference's per-view k-means pseudo-labels (as in benchmarks/_ablations_distilmvc.py), two restarts."""
+    """The reference's per-view k-means pseudo-labels (as in benchmarks/ablations.py), two restarts."""
 
     _pseudo_labels, _kmeans_n_init = "kmeans", 2
 
