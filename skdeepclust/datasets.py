@@ -14,7 +14,6 @@ import hashlib
 import os
 import re
 import tempfile
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from os import PathLike
@@ -24,6 +23,8 @@ import numpy as np
 import scipy.io
 import scipy.sparse
 from sklearn.utils import Bunch, check_random_state
+
+from ._validation import one_line
 
 __all__ = [
     "ChecksumMismatchError",
@@ -354,16 +355,6 @@ def _content_problem(path: str | PathLike, entry: _RemoteFile) -> str | None:
     return f"{what} {got}, expected {entry.sha256}"
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        text = f"HTTP {exc.code} {exc.reason}"
-    elif isinstance(exc, urllib.error.URLError):
-        text = str(exc.reason)
-    else:
-        text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
-
-
 def _download(url: str, path: Path, entry: _RemoteFile) -> None:
     """Download ``url`` to ``path`` through a temporary file in the same folder, renamed once verified."""
     home = path.parent
@@ -372,7 +363,7 @@ def _download(url: str, path: Path, entry: _RemoteFile) -> None:
         fd, tmp = tempfile.mkstemp(dir=home, prefix=f".{entry.name}.", suffix=".part")
     except OSError as exc:
         raise DownloadError(
-            f"Cannot write {entry.name} into {home} ({_one_line(exc)}); pass another data_home."
+            f"Cannot write {entry.name} into {home} ({one_line(exc)}); pass another data_home."
         ) from exc
     try:
         with os.fdopen(fd, "wb") as out:
@@ -383,7 +374,7 @@ def _download(url: str, path: Path, entry: _RemoteFile) -> None:
                         out.write(chunk)
             except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts are OSErrors; ValueError: bad URL
                 raise DownloadError(
-                    f"Could not download {entry.name} from {url} ({_one_line(exc)}); download it by hand from "
+                    f"Could not download {entry.name} from {url} ({one_line(exc)}); download it by hand from "
                     f"{entry.url} into {home} (as {entry.name}), or set {DATA_MIRROR_ENV} to a mirror that has it."
                 ) from exc
         problem = _content_problem(tmp, entry)
