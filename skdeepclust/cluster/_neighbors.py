@@ -2,7 +2,8 @@
 
 :func:`nearest_neighbors` (exact, in row chunks on the data's device; the k-NN graph of more than
 :data:`~skdeepclust.cluster.APPROX_NEIGHBORS_MIN_ROWS` rows by NN-descent), the symmetrised k-NN graph
-(:func:`knn_graph`, :func:`neighbor_graph`) and the k-NN label vote (:func:`knn_vote`).
+(:func:`knn_graph`, :func:`neighbor_graph`), the k-NN label vote (:func:`knn_vote`), and the exact float64 search
+on the CPU that the label-free scores of :mod:`skdeepclust.metrics` use.
 """
 
 from __future__ import annotations
@@ -107,6 +108,30 @@ def _approximate_neighbors(
         out_dist[:, 1:][missing] = 0.0
     return (torch.from_numpy(out_dist.clip(min=0.0)).to(device=x.device, dtype=x.dtype),
             torch.from_numpy(out_idx).to(x.device))
+
+
+def _exact_neighbors_float64(x: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` nearest rows of ``x`` to each row of ``x``, exact, in float64 on the CPU.
+
+    scikit-learn's exact search (:class:`sklearn.neighbors.NearestNeighbors`): among neighbours at tied
+    distances (frequent on integer-valued data such as the digits' pixels) it keeps those that it always kept,
+    which :func:`nearest_neighbors` does not, so scores computed from these lists keep their values.
+
+    Parameters
+    ----------
+    x : numpy.ndarray of float64 of shape (n, d)
+        Points, each a query and a candidate.
+    k : int
+        Neighbours per row (at most ``n``); a row is normally its own first neighbour.
+
+    Returns
+    -------
+    numpy.ndarray of int64 of shape (n, k)
+        Row indices of the neighbours, by ascending distance.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=k).fit(x).kneighbors(x, return_distance=False)
 
 
 def knn_graph(
