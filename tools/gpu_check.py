@@ -20,8 +20,8 @@ predict samples/s is rows / seconds of one ``predict`` call. The same definition
 Prints a markdown table and writes every number to ``--out`` (JSON). Exits with 2 when CUDA is asked for and not
 available, 1 when a check fails, 0 otherwise. Usage::
 
-    python benchmarks/gpu_check.py --out gpu_check.json            # on a machine with a GPU; meant for < 5 minutes
-    python benchmarks/gpu_check.py --quick --device cpu            # the script's own smoke test, seconds
+    python tools/gpu_check.py --out gpu_check.json            # on a machine with a GPU; meant for < 5 minutes
+    python tools/gpu_check.py --quick --device cpu            # the script's own smoke test, seconds
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # shared_data: the benchmarks' loaders
 
 from shared_data import DATA, load_digits_images, load_usps, load_views  # noqa: E402
 
