@@ -27,6 +27,7 @@ import numpy as np
 from . import MTDC, SPC, DistilMVC, HaDis, SeCu, __version__, stack_views
 from ._datafile import NPZ_LABEL_KEYS, DataFileError, read_data_file
 from ._utils import resolve_device
+from ._validation import one_line
 from .datasets import _LABEL_KEYS
 from .metrics import evaluate_clustering
 
@@ -89,16 +90,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print ``message`` on one line and exit with status 2."""
-        self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
-
-
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def _fail(prog: str, message: object, status: int = 1) -> NoReturn:
     """A failure after the arguments were accepted: one line on stderr, exit ``status``."""
-    sys.stderr.write(f"{prog}: error: {_one_line(message)}\n")
+    sys.stderr.write(f"{prog}: error: {one_line(message)}\n")
     raise SystemExit(status)
 
 
@@ -285,7 +282,7 @@ def _run_fit(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
     shape = f"{n} rows x {d} features" + (f" in {len(view_sizes)} views {list(view_sizes)}" if view_sizes else "")
     notes = [*data.notes] + ([f"labels in {data.labels_from}"] if data.labels_from else [])
     print(f"data: {data_path}, {shape} ({'; '.join(notes)})", flush=True)
-    print(f"model: {_one_line(repr(est))}", flush=True)
+    print(f"model: {one_line(repr(est))}", flush=True)
     labels, seconds = _fit_predict(est, data.X, ap.prog)
     sizes = np.bincount(labels, minlength=args.n_clusters)
     print(f"fitted in {seconds:.1f} s on {est.device_}; cluster sizes {', '.join(map(str, sizes))}")
@@ -321,7 +318,7 @@ def _fit_predict(est, X: np.ndarray, prog: str) -> tuple[np.ndarray, float]:
             _fail(prog, f"the fit failed: {exc}")
     seen = set()
     for w in caught:
-        message = _one_line(w.message)
+        message = one_line(w.message)
         if message not in seen:
             seen.add(message)
             sys.stderr.write(f"{prog}: warning: {message}\n")

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import one_line
+
 __all__ = ["EXTENSIONS", "NPZ_LABEL_KEYS", "DataFile", "DataFileError", "read_data_file"]
 
 #: the file types ``read_data_file`` reads
@@ -120,10 +122,6 @@ def read_data_file(
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 def _features(a: np.ndarray, path: Path, what: str) -> np.ndarray:
     """Check that ``a`` is a 2-D numeric array and return it as float64."""
     a = np.asarray(a)
@@ -165,7 +163,7 @@ def _load_npy(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
     except Exception as exc:  # any failure to parse the file is the same problem for the user
-        raise DataFileError(f"{path}: cannot read it as a NumPy .npy file of numbers ({_one_line(exc)})") from exc
+        raise DataFileError(f"{path}: cannot read it as a NumPy .npy file of numbers ({one_line(exc)})") from exc
 
 
 # ---------------------------------------------------------------------------------------------- .npz
@@ -176,7 +174,7 @@ def _read_npz(path: Path, label_key: str | None) -> DataFile:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except Exception as exc:
-        raise DataFileError(f"{path}: cannot read it as a NumPy .npz file of numbers ({_one_line(exc)})") from exc
+        raise DataFileError(f"{path}: cannot read it as a NumPy .npz file of numbers ({one_line(exc)})") from exc
     keys = list(arrays)
     if label_key is not None and label_key not in arrays:
         raise DataFileError(f"{path}: no array {label_key!r} for --label-key; the file holds {keys}")
@@ -207,7 +205,7 @@ def _read_mat(path: Path, label_key: str | None) -> DataFile:
     try:
         info = {name: cls for name, _, cls in scipy.io.whosmat(path)}
     except Exception as exc:
-        raise DataFileError(f"{path}: cannot read it as a MATLAB .mat file ({_one_line(exc)})") from exc
+        raise DataFileError(f"{path}: cannot read it as a MATLAB .mat file ({one_line(exc)})") from exc
     keys = list(info)
     if label_key is not None and label_key not in info:
         raise DataFileError(f"{path}: no variable {label_key!r} for --label-key; the file holds {keys}")
@@ -225,9 +223,9 @@ def _read_mat(path: Path, label_key: str | None) -> DataFile:
     try:
         bunch = load_mat_views(path, view_keys=view_keys, label_key=label_key)
     except ValueError as exc:
-        raise DataFileError(_one_line(exc)) from exc
+        raise DataFileError(one_line(exc)) from exc
     except Exception as exc:
-        raise DataFileError(f"{path}: cannot read the views ({_one_line(exc)})") from exc
+        raise DataFileError(f"{path}: cannot read the views ({one_line(exc)})") from exc
     label_key = label_key or next(k for k in _LABEL_KEYS if k in info)
     views = bunch.views
     data = DataFile(
@@ -262,7 +260,7 @@ def _read_csv(path: Path, label_column: str | None, header: str) -> DataFile:
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path}: cannot read it as a text .csv file ({_one_line(exc)})") from exc
+        raise DataFileError(f"{path}: cannot read it as a text .csv file ({one_line(exc)})") from exc
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), None)
     if first is None:
@@ -278,7 +276,7 @@ def _read_csv(path: Path, label_column: str | None, header: str) -> DataFile:
                 rows.append(row)
                 line_no.append(reader.line_num)
     except csv.Error as exc:
-        raise DataFileError(f"{path}: not a valid .csv file ({_one_line(exc)})") from exc
+        raise DataFileError(f"{path}: not a valid .csv file ({one_line(exc)})") from exc
     width = len(rows[0])
     for row, ln in zip(rows, line_no, strict=True):
         if len(row) != width:

@@ -2,17 +2,19 @@
 
 scikit-learn's ``Interval(Integral, ...)`` accepts ``True`` and ``False`` (``bool`` is an ``int``), and its
 ``"array-like"`` accepts any sequence; the constraints here close those gaps for the structural
-parameters (cluster counts, layer widths, shapes).
+parameters (cluster counts, layer widths, shapes). :func:`one_line` turns an error into the one-line message
+that the data readers and the command line show.
 """
 
 from __future__ import annotations
 
+import urllib.error
 from numbers import Integral
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options
 
-__all__ = ["IntInterval", "PositiveInts", "all_rows_identical", "check_float32_range"]
+__all__ = ["IntInterval", "PositiveInts", "all_rows_identical", "check_float32_range", "one_line"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -107,3 +109,37 @@ def all_rows_identical(X: np.ndarray) -> bool:
     bool
     """
     return bool(np.array_equal(X.min(axis=0), X.max(axis=0)))
+
+
+def one_line(message: object) -> str:
+    r"""The text of ``message`` on one line: every run of whitespace, newlines included, becomes one space.
+
+    A failed URL request gives its reason (``HTTP <code> <reason>`` for an HTTP error); an exception with no
+    text gives its class name.
+
+    Parameters
+    ----------
+    message : object
+        An exception, a warning, a string, or any object (its ``str``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> one_line(ValueError("bad value:\n  3"))
+    'bad value: 3'
+    >>> one_line(KeyboardInterrupt())
+    'KeyboardInterrupt'
+    """
+    if isinstance(message, urllib.error.HTTPError):
+        text = f"HTTP {message.code} {message.reason}"
+    elif isinstance(message, urllib.error.URLError):
+        text = str(message.reason)
+    else:
+        text = str(message)
+    text = " ".join(text.split())
+    if not text and isinstance(message, BaseException):
+        return type(message).__name__
+    return text

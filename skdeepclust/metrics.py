@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, make_scorer, normalized_mutual_info_score, silhouette_score
 
 from .cluster import contingency_matrix, graph_modularity, match_labels, neighbor_graph
+from .cluster._neighbors import _exact_neighbors_float64
 from .multiview import scale_params
 
 __all__ = [
@@ -193,8 +194,6 @@ def knn_modularity(X, labels, *, n_neighbors: int = 10, max_samples: int = 4000,
     >>> round(knn_modularity(X, [0] * 5 + [1] * 5, n_neighbors=3), 2)
     0.5
     """
-    from sklearn.neighbors import NearestNeighbors
-
     X = np.asarray(X, dtype=np.float64)
     labels = np.unique(np.asarray(labels).ravel(), return_inverse=True)[1]
     if labels.shape[0] != X.shape[0]:
@@ -204,7 +203,7 @@ def knn_modularity(X, labels, *, n_neighbors: int = 10, max_samples: int = 4000,
         X, labels = X[keep], labels[keep]
     n = X.shape[0]
     k = max(1, min(int(n_neighbors), n - 1))
-    idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)
+    idx = _exact_neighbors_float64(X, k + 1)
     return graph_modularity(neighbor_graph(idx), labels)  # A = (C + C^T) / 2, self-loops ignored
 
 

@@ -180,7 +180,7 @@ def test_timeout(home, monkeypatch):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        monkeypatch.setattr(datasets, "_TIMEOUT", 0.2)
+        monkeypatch.setattr(datasets._base, "_TIMEOUT", 0.2)  # read where the download is made
         monkeypatch.setenv(datasets.DATA_MIRROR_ENV, f"http://127.0.0.1:{listener.getsockname()[1]}")
         with pytest.raises(DownloadError, match="timed out"):
             fetch_synthetic3d(data_home=home)

@@ -1,4 +1,4 @@
-"""``benchmarks/gpu_check.py`` runs end to end on the CPU (``--quick --device cpu``), so that the script stays
+"""``tools/gpu_check.py`` runs end to end on the CPU (``--quick --device cpu``), so that the script stays
 runnable for the machines that have a GPU; and it refuses, clearly, to run on CUDA where there is none."""
 
 import json
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "gpu_check.py"
+SCRIPT = REPO / "tools" / "gpu_check.py"
 #: one thread in the child and in its CPU-only grandchild, as in this process (see conftest.py)
 CHILD_ENV = {**os.environ, "SKDEEPCLUST_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
              "OPENBLAS_NUM_THREADS": "1"}

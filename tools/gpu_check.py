@@ -20,8 +20,8 @@ predict samples/s is rows / seconds of one ``predict`` call. The same definition
 Prints a markdown table and writes every number to ``--out`` (JSON). Exits with 2 when CUDA is asked for and not
 available, 1 when a check fails, 0 otherwise. Usage::
 
-    python benchmarks/gpu_check.py --out gpu_check.json            # on a machine with a GPU; meant for < 5 minutes
-    python benchmarks/gpu_check.py --quick --device cpu            # the script's own smoke test, seconds
+    python tools/gpu_check.py --out gpu_check.json            # on a machine with a GPU; meant for < 5 minutes
+    python tools/gpu_check.py --quick --device cpu            # the script's own smoke test, seconds
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # shared_data: the benchmarks' loaders
 
 from shared_data import DATA, load_digits_images, load_usps, load_views  # noqa: E402
 
@@ -59,22 +59,22 @@ CLASSES = {"DistilMVC": DistilMVC, "HaDis": HaDis, "SeCu": SeCu, "MTDC": MTDC, "
 #: embedding runs on the CPU whatever the device and takes most of an SPC fit: "none" (a mixture on the codes).
 FULL_PARAMS = {
     "DistilMVC": {"n_epochs_pretrain": 3, "n_epochs_contrastive": 3, "n_epochs_distill": 3},
-    "HaDis": {"max_epochs": 4, "warmup_epochs": 1},
-    "SeCu": {"max_epochs": 4, "warmup_epochs": 1},
-    "MTDC": {"max_epochs": 4, "mutual_warmup_epochs": 1},
-    "SPC": {"pretrain_epochs": 3, "epochs_per_round": 1, "max_rounds": 2, "embedding": "none"},
+    "HaDis": {"n_epochs": 4, "n_epochs_warmup": 1},
+    "SeCu": {"n_epochs": 4, "n_epochs_warmup": 1},
+    "MTDC": {"n_epochs": 4, "n_epochs_warmup": 1},
+    "SPC": {"n_epochs_pretrain": 3, "n_epochs_round": 1, "max_rounds": 2, "embedding": "tsne"},
 }
 #: ``--quick``: one epoch per stage and small networks
 QUICK_PARAMS = {
     "DistilMVC": {"n_epochs_pretrain": 1, "n_epochs_contrastive": 1, "n_epochs_distill": 1, "hidden_dims": (32,),
-                  "latent_dim": 16, "head_hidden_dim": 16, "feature_dim": 8, "batch_size": 64, "kmeans_n_init": 2},
-    "HaDis": {"max_epochs": 1, "warmup_epochs": 0, "projection_hidden_dim": 32, "feature_dim": 8, "batch_size": 64,
+                  "latent_dim": 16, "projection_hidden_dim": 16, "feature_dim": 8, "batch_size": 64},
+    "HaDis": {"n_epochs": 1, "n_epochs_warmup": 0, "projection_hidden_dim": 32, "feature_dim": 8, "batch_size": 64,
               "kmeans_n_init": 2},
-    "SeCu": {"max_epochs": 1, "warmup_epochs": 0, "n_heads": 1, "projection_hidden_dim": 32, "feature_dim": 8,
+    "SeCu": {"n_epochs": 1, "n_epochs_warmup": 0, "n_heads": 1, "projection_hidden_dim": 32, "feature_dim": 8,
              "batch_size": 64},
-    "MTDC": {"max_epochs": 1, "mutual_warmup_epochs": 0, "projection_dim": 8, "batch_size": 64},
-    "SPC": {"pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1, "embedding": "none", "n_members": 2,
-            "latent_dim": 8, "head_hidden": 8, "batch_size": 64},
+    "MTDC": {"n_epochs": 1, "n_epochs_warmup": 0, "feature_dim": 8, "batch_size": 64},
+    "SPC": {"n_epochs_pretrain": 1, "n_epochs_round": 1, "max_rounds": 1, "embedding": "tsne", "n_members": 2,
+            "latent_dim": 8, "head_hidden_dim": 8, "batch_size": 64},
 }
 
 #: what the fresh CPU-only process runs: load every pickle, check it is on the CPU, predict, save the labels
@@ -129,7 +129,7 @@ def _sync(device: str) -> None:
 def warm_up(device: str) -> None:
     """One tiny fit on ``device``, so that the first timed fit does not pay for CUDA's start-up."""
     X = np.random.default_rng(0).random((64, 64), dtype=np.float32)
-    SeCu(n_clusters=2, max_epochs=1, warmup_epochs=0, batch_size=32, image_shape=(1, 8, 8), device=device,
+    SeCu(n_clusters=2, n_epochs=1, n_epochs_warmup=0, batch_size=32, image_shape=(1, 8, 8), device=device,
          random_state=0).fit(X)
     _sync(device)
 

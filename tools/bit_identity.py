@@ -5,9 +5,9 @@ as two views) and DistilMVC on a small synthetic two-view set, on the CPU with o
 writes the SHA-256 of ``labels_`` and of ``transform(X)`` per fit. Run it on two versions of the code
 and compare the files::
 
-    python benchmarks/bit_identity.py before.json
-    python benchmarks/bit_identity.py after.json
-    python benchmarks/bit_identity.py --compare before.json after.json
+    python tools/bit_identity.py before.json
+    python tools/bit_identity.py after.json
+    python tools/bit_identity.py --compare before.json after.json
 """
 
 from __future__ import annotations
