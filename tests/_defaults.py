@@ -13,7 +13,7 @@ REDUCED_COUNTS = {
     "HaDis": {"max_epochs": 2, "warmup_epochs": 1},
     "MTDC": {"max_epochs": 2, "mutual_warmup_epochs": 1},
     "SeCu": {"max_epochs": 2, "warmup_epochs": 1},
-    "SPC": {"pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1},
+    "SPC": {"n_epochs_pretrain": 1, "n_epochs_round": 1, "max_rounds": 1},
 }
 N_CLUSTERS = 3
 
