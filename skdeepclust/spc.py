@@ -480,11 +480,11 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     --------
     >>> from sklearn.datasets import make_blobs
     >>> from skdeepclust import SPC
-    >>> X, _ = make_blobs(n_samples=200, centers=3, n_features=8, random_state=0)
-    >>> spc = SPC(n_clusters=3, n_members=3, n_epochs_pretrain=5, n_epochs_round=2, max_rounds=2,
+    >>> X, _ = make_blobs(n_samples=100, centers=3, n_features=8, random_state=0)
+    >>> spc = SPC(n_clusters=3, n_members=2, n_epochs_pretrain=5, n_epochs_round=2, max_rounds=1,
     ...           embedding="tsne", device="cpu", random_state=0).fit(X)
     >>> spc.labels_.shape
-    (200,)
+    (100,)
     """
 
     _parameter_constraints: dict = {
