@@ -1,10 +1,18 @@
-"""SPC: selective pseudo-label clustering with an ensemble of autoencoders (Mahon & Lukasiewicz, KI 2021)."""
+"""SPC: selective pseudo-label clustering with an ensemble of autoencoders (Mahon & Lukasiewicz, KI 2021).
+
+Specification: the authors' released code. The module follows the method: the ensemble network
+(:class:`_SPCNet`); the loss terms (each member's noisy L1 reconstruction, the extra weight on the
+unselected rows, the heads' cross-entropy on the selected rows' vote); the vote (each voter's 2-D
+embedding and clustering, :func:`ensemble_vote`); the stages (pre-training, then the rounds of training
+and vote in one trainer stage, :class:`_PseudoLabelRounds`, kept by
+:class:`~skdeepclust.training.KeepBest`); then the estimator :class:`SPC`.
+"""
 
 from __future__ import annotations
 
-import copy
 import time
 import warnings
+from dataclasses import dataclass, field
 from numbers import Real
 
 import numpy as np
@@ -23,12 +31,43 @@ from .base import BaseDeepClusterer
 from .cluster import match_labels, nearest_neighbors
 from .nn import EnsembleConvAutoencoder, EnsembleMLP, EnsembleMLPAutoencoder
 from .single_view import SingleViewMixin
-from .training import Callback, LoopState, Trainer, embed_batches
+from .training import Callback, KeepBest, LoopState, Trainer, embed_batches
 
 __all__ = ["SPC", "ensemble_vote", "relative_latent_noise"]
 
 
+# ---------------------------------------------------------------------------------------------- network
+class _SPCNet(nn.Module):
+    """The ensemble: ``M`` autoencoders and ``M`` small classification heads, run as batched modules."""
 
+    def __init__(self, autoencoder: nn.Module, n_members: int, latent_dim: int, head_hidden_dim: int,
+                 n_clusters: int):
+        super().__init__()
+        self.ae = autoencoder
+        self.heads = EnsembleMLP(n_members, (latent_dim, head_hidden_dim, n_clusters), batchnorm=False,
+                                 activation="relu")
+        self.n_members = n_members
+
+    def members_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Give every member the same rows: ``(batch, d) -> (batch, M, d)``."""
+        return x.unsqueeze(1).expand(-1, self.n_members, -1)
+
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Every member's latent codes of the same rows: ``(batch, d) -> (batch, M, latent_dim)``."""
+        return self.ae.encode(self.members_input(x))
+
+
+def _make_network(kind: str, image_shape, n_features: int, hidden_dims: tuple[int, ...], n_members: int,
+                  latent_dim: int, head_hidden_dim: int, n_clusters: int) -> _SPCNet:
+    """The ensemble with conv (``kind="conv"``, images) or MLP member autoencoders."""
+    if kind == "conv":
+        ae = EnsembleConvAutoencoder(n_members, image_shape, latent_dim)
+    else:
+        ae = EnsembleMLPAutoencoder(n_members, n_features, hidden_dims, latent_dim)
+    return _SPCNet(ae, n_members, latent_dim, head_hidden_dim, n_clusters)
+
+
+# ---------------------------------------------------------------------------------------------- loss terms
 def relative_latent_noise(z: torch.Tensor, sigma: float, generator: torch.Generator,
                           mask: torch.Tensor | None = None) -> torch.Tensor:
     """Add SPC's latent noise ``z + sigma * eps / max(eps)`` per ensemble member.
@@ -59,6 +98,110 @@ def relative_latent_noise(z: torch.Tensor, sigma: float, generator: torch.Genera
     top = ref.amax(dim=(0, 2), keepdim=True)
     top = torch.where(torch.isfinite(top) & (top > 0), top, torch.ones_like(top))
     return z + sigma * eps / top
+
+
+def member_reconstruction(net: _SPCNet, x: torch.Tensor, sigma: float, generator: torch.Generator):
+    """Each member's codes of its own rows ``x`` (``(B, M, d)``) and its L1 reconstruction error from noisy codes.
+
+    Returns ``z`` of shape ``(B, M, latent_dim)`` and the per-row errors ``(B, M)`` (mean over features).
+    """
+    z = net.ae.encode(x)
+    rec = (net.ae.decode(relative_latent_noise(z, sigma, generator)) - x).abs().mean(-1)
+    return z, rec
+
+
+def unselected_reconstruction(rec: torch.Tensor, selected: torch.Tensor) -> torch.Tensor:
+    """Extra reconstruction weight: each member's mean error over its unselected rows, when it has selected ones."""
+    rest = (~selected).float()
+    extra = (rec * rest).sum(0) / rest.sum(0).clamp(min=1)
+    return (extra * (selected.sum(0) > 0)).sum()
+
+
+def selected_cross_entropy(heads: nn.Module, z: torch.Tensor, selected: torch.Tensor, targets: torch.Tensor,
+                           sigma: float, generator: torch.Generator) -> torch.Tensor:
+    """Each member's head's cross-entropy against the vote on its selected rows (noisy codes), summed over members.
+
+    The noise's scale is taken over the selected rows only.
+    """
+    logits = heads(relative_latent_noise(z, sigma, generator, mask=selected))
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
+    ce = ce.reshape(selected.shape) * selected
+    return (ce.sum(0) / selected.sum(0).clamp(min=1)).sum()
+
+
+def pretrain_terms(net: _SPCNet, x: torch.Tensor, sigma: float, generator: torch.Generator) -> dict:
+    """Pre-training loss of a batch ``x`` of shape ``(B, M, d)``: every member's noisy L1 reconstruction."""
+    _, rec = member_reconstruction(net, x, sigma, generator)
+    return {"recon": rec.mean(0).sum()}
+
+
+def round_terms(net: _SPCNet, x: torch.Tensor, selected: torch.Tensor, targets: torch.Tensor, sigma: float,
+                generator: torch.Generator) -> dict:
+    """Loss terms of a round's batch ``x`` of shape ``(B, M, d)``.
+
+    Every member's noisy L1 reconstruction, the extra weight on its unselected rows, and its head's
+    cross-entropy on its selected rows' vote (zero when no row of the batch is selected).
+    """
+    z, rec = member_reconstruction(net, x, sigma, generator)
+    terms = {"recon": rec.mean(0).sum(), "recon_unselected": unselected_reconstruction(rec, selected)}
+    if bool(selected.any()):
+        terms["ce"] = selected_cross_entropy(net.heads, z, selected, targets, sigma, generator)
+    else:
+        terms["ce"] = rec.new_zeros(())
+    return terms
+
+
+# ---------------------------------------------------------------------------------------------- vote
+def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str | None, n_neighbors: int,
+                       seed: int) -> np.ndarray:
+    """One voter's labels: 2-D embedding of its codes (``None``: the codes themselves), then ``k`` clusters."""
+    n = codes.shape[0]
+    if all_rows_identical(codes):
+        # identical codes carry no clustering (and crash Barnes-Hut t-SNE): a one-cluster vote, which
+        # ensemble_vote does not count
+        return np.zeros(n, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if embedding == "umap":
+            import umap
+
+            n_neighbors = min(n_neighbors, n - 1)
+            # exact neighbours (NN-descent past cluster.APPROX_NEIGHBORS_MIN_ROWS rows): faster than UMAP's own here
+            dist, idx = nearest_neighbors(torch.from_numpy(np.ascontiguousarray(codes)), n_neighbors,
+                                          random_state=seed)
+            knn = (idx.numpy().astype(np.int32), dist.numpy().astype(np.float32))
+            init = "spectral" if n >= 10 else "random"  # the spectral init needs more rows than dimensions
+            emb = umap.UMAP(n_components=2, min_dist=0.0, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
+                            init=init, precomputed_knn=(*knn, None)).fit_transform(codes)
+        elif embedding == "tsne":
+            emb = TSNE(2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed).fit_transform(codes)
+        else:
+            emb = codes
+        try:
+            gmm = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-5, random_state=seed)
+            return gmm.fit_predict(emb).astype(np.int64)
+        except ValueError:  # a collapsed component (tiny or degenerate data): k-means instead
+            return KMeans(k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
+
+
+def _umap_neighbors(n_neighbors: int | str, n_samples: int) -> int:
+    """UMAP's neighbours: ``"auto"`` is the paper's ``30 N / 70000``, clipped to ``[10, 30]``."""
+    return int(np.clip(30 * n_samples // 70000, 10, 30)) if n_neighbors == "auto" else int(n_neighbors)
+
+
+def label_voters(Z: np.ndarray, n_clusters: int, embedding: str | None, n_neighbors: int, seed: int,
+                 n_jobs: int | None = None) -> list[np.ndarray]:
+    """Every voter's labels of the codes ``Z`` of shape ``(N, M, latent_dim)``.
+
+    The voters are the members' codes and, when ``M > 1``, their concatenation; each is embedded and
+    clustered with the same seed.
+    """
+    codes = [Z[:, i] for i in range(Z.shape[1])]
+    if Z.shape[1] > 1:
+        codes.append(Z.reshape(Z.shape[0], -1))
+    jobs = (delayed(_embed_and_cluster)(c, n_clusters, embedding, n_neighbors, seed) for c in codes)
+    with keep_torch_threads():  # UMAP starts numba's OpenMP pool
+        return Parallel(n_jobs=n_jobs)(jobs)
 
 
 def ensemble_vote(labellings, n_clusters: int, threshold: float, pivot: np.ndarray | None = None):
@@ -98,21 +241,47 @@ def ensemble_vote(labellings, n_clusters: int, threshold: float, pivot: np.ndarr
     return labels, selected, len(usable)
 
 
-class _SPCNet(nn.Module):
-    """The ensemble: ``M`` autoencoders and ``M`` small classification heads."""
+@dataclass
+class _Vote:
+    """The ensemble's vote on the training rows; ``records`` keeps every vote so far (``SPC.rounds_``).
 
-    def __init__(self, autoencoder: nn.Module, n_members: int, latent_dim: int, head_hidden: int, n_clusters: int):
-        super().__init__()
-        self.ae = autoencoder
-        self.heads = EnsembleMLP(n_members, (latent_dim, head_hidden, n_clusters), batchnorm=False,
-                                 activation="relu")
-        self.n_members = n_members
+    Round 0 aligns the voters to the first counted voter, every later round to the previous vote, so that
+    the cluster ids (and the heads' outputs) keep their meaning.
+    """
 
-    def members_input(self, x: torch.Tensor) -> torch.Tensor:
-        """Give every member the same rows: ``(batch, d) -> (batch, M, d)``."""
-        return x.unsqueeze(1).expand(-1, self.n_members, -1)
+    net: _SPCNet
+    X: torch.Tensor
+    n_clusters: int
+    threshold: float
+    embedding: str | None
+    n_neighbors: int
+    seed: int
+    n_jobs: int | None = None
+    verbose: int = 0
+    records: list = field(default_factory=list)
+
+    def __call__(self) -> dict:
+        """Vote once: embed and cluster every voter's codes, align, vote; the new record."""
+        t0 = time.perf_counter()
+        codes = embed_batches(self.net.codes, self.X, [self.net]).cpu().numpy().astype(np.float64)
+        labellings = label_voters(codes, self.n_clusters, self.embedding, self.n_neighbors, self.seed, self.n_jobs)
+        pivot = self.records[-1]["labels"] if self.records else None
+        labels, sel, n_voters = ensemble_vote(labellings, self.n_clusters, self.threshold, pivot)
+        record = {"round": len(self.records), "labels": labels, "selected": sel, "fraction_selected": float(sel.mean()),
+                  "n_voters": n_voters, "seconds": time.perf_counter() - t0}
+        self.records.append(record)
+        if self.verbose:
+            print(f"[SPC] round {record['round']}: {sel.mean():.1%} selected by {n_voters} voters", flush=True)
+        return record
 
 
+def _vote_summary(record: dict) -> dict:
+    """A vote's entries in ``history_``."""
+    return {"round": record["round"], "fraction_selected": record["fraction_selected"],
+            "n_voters": record["n_voters"]}
+
+
+# ---------------------------------------------------------------------------------------------- stages
 class _MemberOrders(Callback):
     """A fresh, independent data order per member at the start of each epoch."""
 
@@ -123,6 +292,66 @@ class _MemberOrders(Callback):
     def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
         keys = torch.rand(self.n_members, self.n_samples, generator=self.ctx.generator)
         self.perms = keys.argsort(dim=1).to(self.ctx.device)
+
+    def rows(self, pos: torch.Tensor) -> torch.Tensor:
+        """Each member's rows at the epoch's positions ``pos``: indices of shape ``(B, M)``."""
+        return self.perms[:, pos].T
+
+
+class _PseudoLabelRounds(Callback):
+    """The rounds of pseudo-label training, in one trainer stage of ``n_epochs_round`` epochs per round.
+
+    A round's first epoch takes the last vote as its training targets (``targets``: the ensemble labels,
+    ``selected``: the rows the voters agree on) and clears the optimizer's state, which computes the same
+    as a new Adam per round; a round's last epoch ends with a new vote, recorded in the epoch's history
+    row (the ``round`` of every row, and the vote's ``fraction_selected``, ``n_voters``, ``vote_seconds``).
+    :meth:`score` (the selected fraction) is the round's checkpoint score for
+    :class:`~skdeepclust.training.KeepBest`.
+    """
+
+    def __init__(self, vote: _Vote, n_epochs_round: int, optimizer: torch.optim.Optimizer, n_samples: int,
+                 device: torch.device):
+        self.vote, self.n_epochs_round, self.optimizer = vote, n_epochs_round, optimizer
+        self.targets = torch.zeros(n_samples, dtype=torch.long, device=device)
+        self.selected = torch.zeros(n_samples, dtype=torch.bool, device=device)
+
+    def round_ends(self, n_rounds: int) -> range:
+        """The (1-based) epochs that end a round, i.e. that end with a vote."""
+        return range(self.n_epochs_round, n_rounds * self.n_epochs_round + 1, self.n_epochs_round)
+
+    def score(self, state: LoopState) -> float:
+        """The last vote's selected fraction."""
+        return self.vote.records[-1]["fraction_selected"]
+
+    def on_epoch_begin(self, state: LoopState) -> None:  # noqa: D102
+        if state.epoch % self.n_epochs_round:
+            return
+        last = self.vote.records[-1]
+        if not last["selected"].any():
+            warnings.warn(f"SPC round {state.epoch // self.n_epochs_round + 1}: no sample is selected; training "
+                          "on reconstruction only.", RuntimeWarning, stacklevel=2)
+        self.targets.copy_(torch.as_tensor(last["labels"], device=self.targets.device))
+        self.selected.copy_(torch.as_tensor(last["selected"], device=self.selected.device))
+        self.optimizer.state.clear()
+
+    def on_epoch_end(self, state: LoopState, record: dict) -> None:  # noqa: D102
+        record["round"] = state.epoch // self.n_epochs_round + 1
+        if (state.epoch + 1) % self.n_epochs_round == 0:
+            vote = self.vote()
+            record.update(_vote_summary(vote), vote_seconds=vote["seconds"])
+
+
+# ---------------------------------------------------------------------------------------------- estimator
+def _check_umap() -> None:
+    """Import umap-learn, or say how to repair it."""
+    try:
+        import umap  # noqa: F401
+    except ImportError as exc:  # a broken install, or a numba that does not support this NumPy
+        raise ImportError(
+            f'SPC(embedding="umap") could not import umap-learn, a dependency of skdeepclust ({exc}). '
+            'Reinstall it with "pip install umap-learn" (its numba must support the installed NumPy), '
+            'or use embedding="tsne", which needs nothing beyond scikit-learn.'
+        ) from exc
 
 
 class SPC(SingleViewMixin, BaseDeepClusterer):
@@ -136,82 +365,70 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
        more voter;
     2. the voters' labels are aligned to a pivot by Hungarian matching and voted; a sample is
        *selected* when at least ``agreement_threshold`` of the voters agree on its label;
-    3. every member is trained for ``epochs_per_round`` epochs on reconstruction plus the
+    3. every member is trained for ``n_epochs_round`` epochs on reconstruction plus the
        cross-entropy of its classification head against the ensemble label, on the selected samples
        only (the unselected ones get extra reconstruction weight).
 
     The rounds stop after ``max_rounds`` or after ``patience`` rounds without a larger selected
     fraction; the last round with the largest selected fraction is kept. ``labels_`` is that round's
-    ensemble vote, for every training sample.
+    ensemble vote, for every training sample. Read more in the :ref:`User Guide <spc>`.
 
     Parameters
     ----------
     n_clusters : int, default=8
         Number of clusters ``K``.
     n_members : int, default=10
-        Autoencoders in the ensemble (15 in the paper).
+        Autoencoders in the ensemble.
     image_shape : tuple of int, optional
         ``(C, H, W)`` when the rows are flattened images with values in ``[0, 1]``; ``None`` means
         tabular features (standardised internally).
     autoencoder : {"auto", "conv", "mlp"}, default="auto"
-        Member architecture: ``"conv"`` is the paper's convolutional autoencoder (images only, about
-        1.4M parameters per member), ``"mlp"`` an MLP autoencoder ``d -> hidden_dims -> latent_dim`` and
-        back. ``"auto"`` uses the conv net for images trained on a GPU, and the MLP otherwise: on a CPU the
-        conv net is much slower per sample (see the User Guide). ``autoencoder_`` records the choice.
+        Member architecture: ``"conv"`` is the paper's convolutional autoencoder (images only), ``"mlp"`` an
+        MLP autoencoder ``d -> hidden_dims -> latent_dim`` and back. ``"auto"`` uses the conv net for images
+        trained on a GPU and the MLP otherwise (:ref:`spc_input`); ``autoencoder_`` records the choice.
     hidden_dims : tuple of int, optional
         MLP hidden widths (default ``(512, 256)``); unused by the conv net.
     latent_dim : int, default=50
         Latent width of each member.
-    head_hidden : int, default=25
-        Hidden width of each classification head (``latent -> head_hidden -> K``).
+    head_hidden_dim : int, default=25
+        Hidden width of each classification head (``latent -> head_hidden_dim -> K``).
     latent_noise : float, default=1.5
         Latent noise scale ``sigma`` of ``z + sigma * eps / max(eps)`` during training.
-    pretrain_epochs : int, default=10
+    n_epochs_pretrain : int, default=10
         Reconstruction epochs before the first vote.
-    epochs_per_round : int, default=8
+    n_epochs_round : int, default=8
         Training epochs per pseudo-label round.
     max_rounds : int, default=10
-        Maximum pseudo-label rounds (30 in the paper).
+        Maximum pseudo-label rounds.
     patience : int, default=3
-        Stop after this many rounds without a larger selected fraction (7 in the paper).
+        Stop after this many rounds without a larger selected fraction.
     agreement_threshold : float, default=1/1.2
-        Fraction of the counted voters that must agree for a sample to be selected (the reference
-        code's ``1/1.2``; ``1.0`` is unanimity).
-    embedding : {"umap", "tsne", "none"}, default="umap"
-        2-D embedding of each voter's codes before clustering: UMAP (``n_components=2``,
-        ``min_dist=0``; umap-learn, installed with skdeepclust), scikit-learn's t-SNE (slower), or
-        ``"none"``: a Gaussian mixture on the codes themselves, without the 2-D embedding (faster; for
-        quick runs, at a clear cost in quality). UMAP's first use in a process compiles numba code: a
-        few seconds, about 20 s on the first run after installation.
-    n_neighbors : int, optional
-        UMAP neighbours; default ``clip(30 * N / 70000, 10, 30)`` (the paper's rule, kept at least
-        10 so small data sets get a connected graph).
+        Fraction of the counted voters that must agree for a sample to be selected (``1.0``: unanimity).
+    embedding : {"umap", "tsne"}, default="umap"
+        2-D embedding of each voter's codes before clustering: UMAP (``n_components=2``, ``min_dist=0``;
+        umap-learn) or scikit-learn's t-SNE (slower; :ref:`spc_input`).
+    n_neighbors : int or "auto", default="auto"
+        Neighbours per point of UMAP's k-NN graph; ``"auto"``: ``30 * N / 70000`` clipped to ``[10, 30]``.
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
-        Adam learning rate (a new optimizer per round).
+        Adam learning rate (the optimizer's state starts afresh every round).
     weight_decay : float, default=0.0
         Adam weight decay.
     n_jobs : int, optional
         Parallel jobs (joblib) for the per-voter embedding and clustering.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
-        Training device.
+        Training device; ``"auto"`` takes CUDA when available (:ref:`devices`).
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, data orders, noise, embeddings and clusterers.
+        Seeds weights, data orders, noise, embeddings and clusterers (:ref:`reproducibility`).
     n_init : int, default=1
-        Number of fits with different seeds (drawn from ``random_state``); the one with the highest
-        label-free :meth:`score` on the training data is kept, as :class:`~sklearn.cluster.KMeans` keeps
-        its lowest inertia. Costs ``n_init`` times the fit time. See the User Guide on choosing
-        hyperparameters without labels.
+        Fits with different seeds; the one with the highest label-free :meth:`score` is kept (:ref:`n_init`).
     inference_dtype : {"auto", "float32", "float64"}, default="auto"
-        Precision of ``predict``, ``transform`` and ``score`` (the output keeps the input's float dtype).
-        ``"auto"``: float64 on the CPU, so that a row's result never depends on the batch it is computed
-        in, and float32 on CUDA. ``"float32"`` on the CPU is 2 to 3 times faster (User Guide, "Many rows"),
-        but a row's embedding can then differ in its last digits with its batch, and a label can flip at
-        a near tie.
+        Precision of ``predict``, ``transform`` and ``score``; ``"auto"``: float64 on the CPU, float32 on
+        CUDA (:ref:`many_rows`).
     verbose : int, default=0
-        ``>= 1`` shows a progress bar per training stage (tqdm, on stderr; a widget in Jupyter) with the
-        loss terms of the last epoch, and prints one line per round; ``0`` writes nothing.
+        ``>= 1`` shows a progress bar per training stage and prints one line per vote
+        (:ref:`training_curves`).
 
     Attributes
     ----------
@@ -227,14 +444,15 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     best_round_ : int
         The round whose vote and networks were kept.
     history_ : list of dict
-        Per-epoch training records (stage ``"pretrain"`` or ``"round r"``), then one record per
-        vote (stage ``"vote"``).
+        Per-epoch training records (stage ``"pretrain"``, then ``"rounds"`` with the ``round`` of each
+        epoch, and the vote on the round's last epoch), and round 0's vote (stage ``"vote"``) in
+        between (:ref:`spc_history`).
     n_features_out_ : int
         ``n_members * latent_dim``: ``transform`` returns the members' concatenated codes.
     device_ : torch.device
         Device used for training.
     interrupted_ : bool
-        Whether training was interrupted.
+        Whether training was interrupted (:ref:`failure_safety`).
     init_scores_ : ndarray of shape (n_init,)
         The label-free :meth:`score` of each fit on the training data; only when ``n_init > 1``.
     n_features_in_ : int
@@ -252,8 +470,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     the previous ensemble (so the heads' outputs keep their meaning), and the last round with the
     largest selected fraction is kept. The clusterer is a seeded Gaussian mixture instead of HDBSCAN with a
     search for exactly ``K`` clusters (the reference code's own alternative). Codes are extracted with
-    batch norm in eval mode. The paper-scale settings are ``n_members=15, max_rounds=30,
-    patience=7`` with the conv autoencoder for images.
+    batch norm in eval mode. The paper-scale settings are in the :ref:`User Guide <spc>`.
 
     ``predict`` on new data averages the members' head probabilities on clean codes (the heads are
     trained on the ensemble labels, so their ids are the ensemble's); ``fit_predict`` returns the
@@ -263,11 +480,11 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     --------
     >>> from sklearn.datasets import make_blobs
     >>> from skdeepclust import SPC
-    >>> X, _ = make_blobs(n_samples=200, centers=3, n_features=8, random_state=0)
-    >>> spc = SPC(n_clusters=3, n_members=3, pretrain_epochs=5, epochs_per_round=2, max_rounds=2,
-    ...           embedding="none", device="cpu", random_state=0).fit(X)
+    >>> X, _ = make_blobs(n_samples=100, centers=3, n_features=8, random_state=0)
+    >>> spc = SPC(n_clusters=3, n_members=2, n_epochs_pretrain=5, n_epochs_round=2, max_rounds=1,
+    ...           embedding="tsne", device="cpu", random_state=0).fit(X)
     >>> spc.labels_.shape
-    (200,)
+    (100,)
     """
 
     _parameter_constraints: dict = {
@@ -277,17 +494,21 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         "autoencoder": [StrOptions({"auto", "conv", "mlp"})],
         "hidden_dims": [None, PositiveInts()],
         "latent_dim": [IntInterval(1, None, closed="left")],
-        "head_hidden": [IntInterval(1, None, closed="left")],
+        "head_hidden_dim": [IntInterval(1, None, closed="left")],
         "latent_noise": [Interval(Real, 0, None, closed="left")],
-        "pretrain_epochs": [IntInterval(0, None, closed="left")],
-        "epochs_per_round": [IntInterval(1, None, closed="left")],
+        "n_epochs_pretrain": [IntInterval(0, None, closed="left")],
+        "n_epochs_round": [IntInterval(1, None, closed="left")],
         "max_rounds": [IntInterval(1, None, closed="left")],
         "patience": [IntInterval(1, None, closed="left")],
         "agreement_threshold": [Interval(Real, 0, 1, closed="right")],
-        "embedding": [StrOptions({"umap", "tsne", "none"})],
-        "n_neighbors": [None, IntInterval(2, None, closed="left")],
+        "embedding": [StrOptions({"umap", "tsne"})],
+        "n_neighbors": [IntInterval(2, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [None, IntInterval(None, None, closed="neither")],
     }
+
+    #: whether each voter's codes are embedded in 2-D before clustering (``False``: the raw-code
+    #: ablation of ``benchmarks/_ablations_spc.py``, which ignores ``embedding``)
+    _embed_codes: bool = True
 
     def __init__(
         self,
@@ -298,15 +519,15 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         autoencoder: str = "auto",
         hidden_dims: tuple[int, ...] | None = None,
         latent_dim: int = 50,
-        head_hidden: int = 25,
+        head_hidden_dim: int = 25,
         latent_noise: float = 1.5,
-        pretrain_epochs: int = 10,
-        epochs_per_round: int = 8,
+        n_epochs_pretrain: int = 10,
+        n_epochs_round: int = 8,
         max_rounds: int = 10,
         patience: int = 3,
         agreement_threshold: float = 1 / 1.2,
         embedding: str = "umap",
-        n_neighbors: int | None = None,
+        n_neighbors: int | str = "auto",
         batch_size: int = 64,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -323,10 +544,10 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         self.autoencoder = autoencoder
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim
-        self.head_hidden = head_hidden
+        self.head_hidden_dim = head_hidden_dim
         self.latent_noise = latent_noise
-        self.pretrain_epochs = pretrain_epochs
-        self.epochs_per_round = epochs_per_round
+        self.n_epochs_pretrain = n_epochs_pretrain
+        self.n_epochs_round = n_epochs_round
         self.max_rounds = max_rounds
         self.patience = patience
         self.agreement_threshold = agreement_threshold
@@ -342,194 +563,67 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         self.inference_dtype = inference_dtype
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ networks
-    def _build_network(self, d: int, ctx: FitContext) -> _SPCNet:
-        shape = self._checked_image_shape(d)
-        kind = self.autoencoder
-        if kind == "auto":
-            kind = "conv" if shape is not None and ctx.device.type == "cuda" else "mlp"
-        self.autoencoder_ = kind
-        if kind == "conv" and shape is None:
-            raise ValueError('autoencoder="conv" needs image_shape=(C, H, W).')
-        m, nz = self.n_members, self.latent_dim
-        hidden = (512, 256) if self.hidden_dims is None else tuple(int(h) for h in self.hidden_dims)
-
-        def factory():
-            if kind == "conv":
-                ae = EnsembleConvAutoencoder(m, shape, nz)
-            else:
-                ae = EnsembleMLPAutoencoder(m, d, hidden, nz)
-            return _SPCNet(ae, m, nz, self.head_hidden, self.n_clusters)
-
-        return build_module(factory, ctx.generator).to(ctx.device)
-
-    # ------------------------------------------------------------------ labelling
-    def _check_embedding_available(self) -> None:
-        if self.embedding == "umap":
-            try:
-                import umap  # noqa: F401
-            except ImportError as exc:  # a broken install, or a numba that does not support this NumPy
-                raise ImportError(
-                    f'SPC(embedding="umap") could not import umap-learn, a dependency of skdeepclust ({exc}). '
-                    'Reinstall it with "pip install umap-learn" (its numba must support the installed NumPy), '
-                    'or use embedding="tsne" or "none", which need nothing beyond scikit-learn.'
-                ) from exc
-
-    def _label_voters(self, Z: np.ndarray, seed: int) -> list[np.ndarray]:
-        """Embed and cluster each voter's codes. ``Z`` is ``(N, M, latent)``."""
-        n = Z.shape[0]
-        codes = [Z[:, i] for i in range(Z.shape[1])]
-        if Z.shape[1] > 1:  # the concatenation of all members' codes votes too
-            codes.append(Z.reshape(n, -1))
-        n_neighbors = self.n_neighbors or int(np.clip(30 * n // 70000, 10, 30))
-        jobs = (delayed(_embed_and_cluster)(c, self.n_clusters, self.embedding, n_neighbors, seed)
-                for c in codes)
-        with keep_torch_threads():  # UMAP starts numba's OpenMP pool
-            return Parallel(n_jobs=self.n_jobs)(jobs)
-
-    def _vote(self, net: _SPCNet, X: torch.Tensor, seed: int, r: int, pivot: np.ndarray | None):
-        """Round ``r``'s vote: every voter labels the members' codes; record it in ``rounds_`` and ``history_``."""
-        t0 = time.perf_counter()
-        net.eval()
-        codes = embed_batches(lambda x: net.ae.encode(net.members_input(x)), X, [net])
-        labellings = self._label_voters(codes.cpu().numpy().astype(np.float64), seed)
-        labels, sel, n_voters = ensemble_vote(labellings, self.n_clusters, self.agreement_threshold, pivot)
-        record = {"round": r, "labels": labels, "selected": sel, "fraction_selected": float(sel.mean()),
-                  "n_voters": n_voters, "seconds": time.perf_counter() - t0}
-        self.rounds_.append(record)
-        self.history_.append({"stage": "vote", "round": r, "fraction_selected": record["fraction_selected"],
-                              "n_voters": n_voters, "seconds": record["seconds"]})
-        if self.verbose:
-            print(f"[SPC] round {r}: {sel.mean():.1%} selected by {n_voters} voters", flush=True)
-        return labels, sel
-
-    # ------------------------------------------------------------------ training
     def _check_n_samples(self, n_samples: int) -> None:
         super()._check_n_samples(n_samples)
         if n_samples < 3:
             raise ValueError(f"SPC needs at least 3 samples (got n_samples={n_samples}).")
 
+    def _build_network(self, d: int, ctx: FitContext) -> _SPCNet:
+        shape = self._checked_image_shape(d)
+        kind = self.autoencoder
+        if kind == "auto":
+            kind = "conv" if shape is not None and ctx.device.type == "cuda" else "mlp"
+        if kind == "conv" and shape is None:
+            raise ValueError('autoencoder="conv" needs image_shape=(C, H, W).')
+        self.autoencoder_ = kind
+        hidden = (512, 256) if self.hidden_dims is None else tuple(int(h) for h in self.hidden_dims)
+        args = (kind, shape, d, hidden, self.n_members, self.latent_dim, self.head_hidden_dim, self.n_clusters)
+        return build_module(lambda: _make_network(*args), ctx.generator).to(ctx.device)
+
+    def _adam(self, module: nn.Module) -> torch.optim.Adam:
+        return torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray:
         ctx = trainer.ctx
-        self._check_embedding_available()
+        embedding = self.embedding if self._embed_codes else None
+        if embedding == "umap":
+            _check_umap()
         X = self._prepare_input(X)
         n, d = X.shape
-        m, k = self.n_members, self.n_clusters
         net = self._build_network(d, ctx)
-        self.n_features_out_ = m * self.latent_dim
-        self.rounds_ = []
-        orders = _MemberOrders(m, n, ctx)
-        seed = ctx.seed_for_sklearn()  # one embedding seed for every voter (as the reference)
-        targets = torch.zeros(n, dtype=torch.long, device=ctx.device)
-        selected = torch.zeros(n, dtype=torch.bool, device=ctx.device)
-
-        def reconstruction(idx):
-            """Each member's L1 reconstruction of its own rows, with noise on the codes."""
-            x = X[idx]
-            z = net.ae.encode(x)
-            rec = (net.ae.decode(relative_latent_noise(z, self.latent_noise, ctx.device_generator)) - x).abs().mean(-1)
-            return z, rec  # rec: (B, M)
+        self.n_features_out_ = self.n_members * self.latent_dim
+        orders = _MemberOrders(self.n_members, n, ctx)
+        vote = _Vote(net, X, self.n_clusters, self.agreement_threshold, embedding, _umap_neighbors(self.n_neighbors, n),
+                     ctx.seed_for_sklearn(), self.n_jobs, self.verbose)  # one embedding seed for all voters and rounds
+        self.rounds_ = vote.records
+        sigma, noise = self.latent_noise, ctx.device_generator
+        loop = dict(n_samples=n, batch_size=self.batch_size, modules=[net], shuffle=False)
 
         def pretrain_step(pos, state):
-            _, rec = reconstruction(orders.perms[:, pos].T)  # (B, M): each member's own samples
-            return {"recon": rec.mean(0).sum()}
+            return pretrain_terms(net, X[orders.rows(pos)], sigma, noise)
+
+        trainer.run("pretrain", pretrain_step, n_epochs=self.n_epochs_pretrain, optimizer=self._adam(net.ae),
+                    callbacks=[orders], **loop)
+        first = vote()  # round 0, aligned to its first counted voter
+        self.history_.append({"stage": "vote", **_vote_summary(first), "seconds": first["seconds"]})
+        self.network_ = net  # the model is usable from the first vote on
+        optimizer = self._adam(net)
+        rounds = _PseudoLabelRounds(vote, self.n_epochs_round, optimizer, n, ctx.device)
+        keep = KeepBest([net], rounds.score, rounds.round_ends(self.max_rounds), prefer_later=True,
+                        patience=self.patience)  # a tie keeps the later round: same selection, heads trained longer
 
         def round_step(pos, state):
-            idx = orders.perms[:, pos].T
-            z, rec = reconstruction(idx)
-            terms = {"recon": rec.mean(0).sum()}
-            sel = selected[idx]
-            n_sel = sel.sum(0)
-            rest = (~sel).float()  # extra reconstruction weight on the unselected rows, when some are selected
-            extra = (rec * rest).sum(0) / rest.sum(0).clamp(min=1)
-            terms["recon_unselected"] = (extra * (n_sel > 0)).sum()
-            if bool(n_sel.any()):  # cross-entropy of the heads on the selected rows' vote
-                zh = relative_latent_noise(z, self.latent_noise, ctx.device_generator, mask=sel)
-                logits = net.heads(zh)
-                ce = F.cross_entropy(logits.reshape(-1, k), targets[idx].reshape(-1), reduction="none")
-                ce = ce.reshape(sel.shape) * sel
-                terms["ce"] = (ce.sum(0) / n_sel.clamp(min=1)).sum()
-            else:
-                terms["ce"] = rec.new_zeros(())
-            return terms
+            idx = orders.rows(pos)
+            return round_terms(net, X[idx], rounds.selected[idx], rounds.targets[idx], sigma, noise)
 
-        loop = dict(n_samples=n, batch_size=self.batch_size, modules=[net], shuffle=False, callbacks=[orders])
-        trainer.run("pretrain", pretrain_step, n_epochs=self.pretrain_epochs,
-                    optimizer=torch.optim.Adam(net.ae.parameters(), lr=self.lr, weight_decay=self.weight_decay),
-                    **loop)
-        labels, sel = self._vote(net, X, seed, 0, None)
-        self.network_ = net  # the model is usable from the first vote on
-        best = (-1.0, 0, None, labels)  # (selected fraction, round, network state, vote)
-        last_gain = 0  # last round with a larger selected fraction (for patience)
-        r = 0
-        try:
-            for r in range(1, self.max_rounds + 1):
-                if trainer.stopped:
-                    break
-                if not sel.any():
-                    warnings.warn(f"SPC round {r}: no sample is selected; training on reconstruction only.",
-                                  RuntimeWarning, stacklevel=3)
-                targets.copy_(torch.as_tensor(labels, device=ctx.device))
-                selected.copy_(torch.as_tensor(sel, device=ctx.device))
-                trainer.run(f"round {r}", round_step, n_epochs=self.epochs_per_round,
-                            optimizer=torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay),
-                            **loop)
-                if trainer.stopped:
-                    break
-                labels, sel = self._vote(net, X, seed, r, labels)
-                frac = float(sel.mean())
-                if frac > best[0]:
-                    last_gain = r
-                if frac >= best[0]:  # a tie keeps the later round: same selection, heads trained longer
-                    best = (frac, r, copy.deepcopy(net.state_dict()), labels)
-                if r - last_gain >= self.patience:
-                    break
-        except KeyboardInterrupt:  # Ctrl-C in a later vote: the rounds end with the best completed one
-            trainer.stopped_in = f"vote of round {r}"
-        _, self.best_round_, state, labels = best
-        if state is not None:
-            net.load_state_dict(state)
-        return labels
-
-    # ------------------------------------------------------------------ inference
-    def _inference_modules(self) -> tuple[str, ...]:
-        return ("network_", *self._input_transform_attrs())
+        trainer.run("rounds", round_step, n_epochs=self.max_rounds * self.n_epochs_round, optimizer=optimizer,
+                    callbacks=[orders, rounds, keep], **loop)
+        best_epoch = keep.restore()
+        self.best_round_ = 0 if best_epoch is None else best_epoch // self.n_epochs_round
+        return self.rounds_[self.best_round_]["labels"]
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
-        z = net.ae.encode(net.members_input(self._scaled(mods, X)))
+        z = net.codes(self._scaled(mods, X))
         probs = net.heads(z).softmax(-1).mean(1)
         return z.reshape(z.shape[0], -1), probs.argmax(1)
-
-
-def _embed_and_cluster(codes: np.ndarray, k: int, embedding: str, n_neighbors: int,
-                       seed: int) -> np.ndarray:
-    """One voter's labels: 2-D embedding of its codes, then ``k`` clusters."""
-    n = codes.shape[0]
-    if all_rows_identical(codes):
-        # identical codes carry no clustering (and crash Barnes-Hut t-SNE): a one-cluster vote, which
-        # ensemble_vote does not count
-        return np.zeros(n, dtype=np.int64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if embedding == "umap":
-            import umap
-
-            n_neighbors = min(n_neighbors, n - 1)
-            # exact neighbours (NN-descent past cluster.APPROX_NEIGHBORS_MIN_ROWS rows): faster than UMAP's own here
-            dist, idx = nearest_neighbors(torch.from_numpy(np.ascontiguousarray(codes)), n_neighbors,
-                                          random_state=seed)
-            knn = (idx.numpy().astype(np.int32), dist.numpy().astype(np.float32))
-            init = "spectral" if n >= 10 else "random"  # the spectral init needs more rows than dimensions
-            emb = umap.UMAP(n_components=2, min_dist=0.0, n_neighbors=n_neighbors, random_state=seed, n_jobs=1,
-                            init=init, precomputed_knn=(*knn, None)).fit_transform(codes)
-        elif embedding == "tsne":
-            emb = TSNE(2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed).fit_transform(codes)
-        else:
-            emb = codes
-        try:
-            gmm = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-5, random_state=seed)
-            return gmm.fit_predict(emb).astype(np.int64)
-        except ValueError:  # a collapsed component (tiny or degenerate data): k-means instead
-            return KMeans(k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
-

@@ -13,7 +13,7 @@ REDUCED_COUNTS = {
     "HaDis": {"n_epochs": 2, "n_epochs_warmup": 1},
     "MTDC": {"n_epochs": 2, "n_epochs_warmup": 1},
     "SeCu": {"n_epochs": 2, "n_epochs_warmup": 1},
-    "SPC": {"pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1},
+    "SPC": {"n_epochs_pretrain": 1, "n_epochs_round": 1, "max_rounds": 1},
 }
 N_CLUSTERS = 3
 

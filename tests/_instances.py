@@ -69,22 +69,32 @@ def small_secu(**kw):
     return SeCu(**params)
 
 
+class SPCRawCodes(SPC):
+    """SPC whose voters cluster the raw codes, without the 2-D embedding: fast enough for the check suite.
+
+    The switch of ``benchmarks/_ablations_spc.py`` (there for experiments); UMAP and t-SNE are tested on
+    their own.
+    """
+
+    _embed_codes = False
+
+
 def small_spc(**kw):
+    """A small SPC: with ``embedding`` given, the estimator itself; otherwise :class:`SPCRawCodes`."""
     params = dict(
         n_members=2,
         hidden_dims=(32,),
         latent_dim=4,
-        head_hidden=8,
-        pretrain_epochs=5,
-        epochs_per_round=2,
+        head_hidden_dim=8,
+        n_epochs_pretrain=5,
+        n_epochs_round=2,
         max_rounds=1,
-        embedding="none",
         batch_size=32,
         device="cpu",
         random_state=0,
     )
     params.update(kw)
-    return SPC(**params)
+    return (SPC if "embedding" in kw else SPCRawCodes)(**params)
 
 
 SMALL_ESTIMATORS = [small_distilmvc(), small_hadis(), small_mtdc(), small_secu(), small_spc()]

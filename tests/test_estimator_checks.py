@@ -16,7 +16,7 @@ CONTRACT_ESTIMATORS = [
     small_hadis(n_epochs=3, n_epochs_warmup=1),
     small_mtdc(n_epochs=3),
     small_secu(n_epochs=3, n_epochs_warmup=1),
-    small_spc(pretrain_epochs=2, epochs_per_round=1),
+    small_spc(n_epochs_pretrain=2, n_epochs_round=1),
 ]
 
 #: checks that need a trained model rather than the API contract alone

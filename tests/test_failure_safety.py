@@ -25,7 +25,7 @@ FAST = {
     "HaDis": lambda **kw: small_hadis(**{"n_epochs": 2, "n_epochs_warmup": 1, **kw}),
     "MTDC": lambda **kw: small_mtdc(**{"n_epochs": 2, **kw}),
     "SeCu": lambda **kw: small_secu(**{"n_epochs": 2, "n_epochs_warmup": 0, **kw}),
-    "SPC": lambda **kw: small_spc(**{"pretrain_epochs": 1, "epochs_per_round": 1, **kw}),
+    "SPC": lambda **kw: small_spc(**{"n_epochs_pretrain": 1, "n_epochs_round": 1, **kw}),
 }
 NAMES = sorted(FAST)
 
@@ -235,7 +235,7 @@ def test_degenerate_data(name):
     assert set(est.labels_) <= {0, 1} and np.isfinite(est.transform(X)).all()
 
 
-@pytest.mark.parametrize("embedding", ["tsne", "umap", "none"])
+@pytest.mark.parametrize("embedding", ["tsne", "umap", None])
 def test_spc_voter_with_identical_codes_abstains(embedding):
     labels = _embed_and_cluster(np.ones((40, 5)), 3, embedding, 10, 0)
     np.testing.assert_array_equal(labels, 0)  # one cluster: ensemble_vote does not count this voter
@@ -245,7 +245,7 @@ def test_spc_voter_with_identical_codes_abstains(embedding):
 @pytest.mark.parametrize("n", [3, 4, 6])
 def test_spc_tiny_data(embedding, n):
     X = np.random.default_rng(0).normal(size=(n, 5))
-    est = SPC(n_clusters=3, n_members=2, embedding=embedding, pretrain_epochs=1, max_rounds=1, epochs_per_round=1,
+    est = SPC(n_clusters=3, n_members=2, embedding=embedding, n_epochs_pretrain=1, max_rounds=1, n_epochs_round=1,
               device="cpu", random_state=0).fit(X)
     assert est.labels_.shape == (n,) and est.labels_.max() < 3
 

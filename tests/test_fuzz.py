@@ -24,7 +24,7 @@ FACTORIES = {
     "HaDis": lambda: small_hadis(n_epochs=1, n_epochs_warmup=0, kmeans_n_init=1),
     "MTDC": lambda: small_mtdc(n_epochs=1),
     "SeCu": lambda: small_secu(n_epochs=1, n_epochs_warmup=0),
-    "SPC": lambda: small_spc(pretrain_epochs=1, epochs_per_round=1),
+    "SPC": lambda: small_spc(n_epochs_pretrain=1, n_epochs_round=1),
 }
 
 #: the words an error message must contain for each injected fault

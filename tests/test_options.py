@@ -5,7 +5,7 @@ from sklearn.datasets import make_blobs
 
 from skdeepclust import ViewScaler
 
-from ._instances import small_distilmvc, small_spc
+from ._instances import small_distilmvc
 
 
 def test_distilmvc_scaling_none_leaves_scaling_to_the_user():
@@ -21,10 +21,3 @@ def test_distilmvc_scaling_none_leaves_scaling_to_the_user():
     np.testing.assert_allclose((X - inner.input_offset_.numpy()) / inner.input_scale_.numpy(), scaled, atol=1e-5)
     unscaled = small_distilmvc(scaling="none", **params).fit(X)
     assert not np.array_equal(unscaled.transform(X), inner.transform(X))
-
-
-def test_spc_embedding_none_clusters_the_codes():
-    X, y = make_blobs(n_samples=120, centers=3, n_features=6, random_state=0)
-    est = small_spc(n_clusters=3, embedding="none").fit(X)
-    assert est.rounds_[0]["n_voters"] == 3  # two members and their concatenation
-    assert len(np.unique(est.labels_)) == 3

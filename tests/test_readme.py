@@ -124,7 +124,7 @@ SHORT_CAPS = {
     SeCu: {"n_epochs": 3, "n_epochs_warmup": 1},
     MTDC: {"n_epochs": 3, "n_epochs_warmup": 1},
     # one member: one voter (each voter costs a 2-D UMAP of every row per vote, ~12 s on USPS), two votes
-    SPC: {"n_members": 1, "pretrain_epochs": 1, "epochs_per_round": 1, "max_rounds": 1},
+    SPC: {"n_members": 1, "n_epochs_pretrain": 1, "n_epochs_round": 1, "max_rounds": 1},
 }
 #: ... and the optimizer steps of the step-based default schedules (``n_epochs="auto"``)
 SHORT_DEFAULT_STEPS = 30

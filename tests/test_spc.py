@@ -13,7 +13,7 @@ from skdeepclust.metrics import clustering_accuracy
 from skdeepclust.nn import EnsembleConvAutoencoder, EnsembleMLPAutoencoder
 from skdeepclust.spc import ensemble_vote, relative_latent_noise
 
-from ._instances import small_spc
+from ._instances import SPCRawCodes, small_spc
 
 
 def test_relative_latent_noise_hand_computed():
@@ -83,7 +83,7 @@ def test_conv_autoencoder_reconstructs_any_image_size(shape):
 def test_spc_clusters_blobs_with_umap():
     X, y = make_blobs(n_samples=300, centers=4, n_features=10, cluster_std=1.5, random_state=3)
     n_threads = torch.get_num_threads()
-    est = small_spc(n_clusters=4, embedding="umap", n_members=3, epochs_per_round=10, max_rounds=2, patience=1).fit(X)
+    est = small_spc(n_clusters=4, embedding="umap", n_members=3, n_epochs_round=10, max_rounds=2, patience=1).fit(X)
     assert torch.get_num_threads() == n_threads  # numba's OpenMP start-up in UMAP must not change torch's threads
     assert clustering_accuracy(y, est.labels_) > 0.95
     assert [r["round"] for r in est.rounds_][:2] == [0, 1]
@@ -96,6 +96,51 @@ def test_spc_clusters_blobs_with_umap():
     assert (pred[sel] == est.labels_[sel]).mean() > 0.95
     assert clustering_accuracy(y, pred) > 0.95
     assert est.transform(X).shape == (300, 3 * est.latent_dim)
+
+
+def test_spc_raw_codes_variant_clusters_the_codes():
+    X, y = make_blobs(n_samples=120, centers=3, n_features=6, random_state=0)
+    est = SPCRawCodes(n_clusters=3, n_members=2, hidden_dims=(32,), latent_dim=4, n_epochs_pretrain=5,
+                      n_epochs_round=2, max_rounds=1, device="cpu", random_state=0).fit(X)
+    assert est.rounds_[0]["n_voters"] == 3  # two members and their concatenation
+    assert clustering_accuracy(y, est.labels_) > 0.95
+
+
+def test_spc_rounds_history_and_kept_round():
+    """The rounds are one trainer stage; each round's last epoch votes, and KeepBest keeps the best round."""
+    X, _ = make_blobs(n_samples=80, centers=3, n_features=5, cluster_std=0.5, random_state=1)
+    est = small_spc(n_clusters=3, n_epochs_pretrain=2, n_epochs_round=2, max_rounds=5, patience=2).fit(X)
+    stages = [r["stage"] for r in est.history_]
+    assert stages == ["pretrain"] * 2 + ["vote"] + ["rounds"] * (stages.count("rounds"))
+    rows = [r for r in est.history_ if r["stage"] == "rounds"]
+    assert [r["round"] for r in rows] == [e // 2 + 1 for e in range(len(rows))]
+    ends = [r for r in rows if "fraction_selected" in r]
+    assert ends == rows[1::2]
+    assert [r["round"] for r in est.rounds_] == list(range(len(ends) + 1))
+    for r in ends:
+        assert r["checkpoint_score"] == r["fraction_selected"] == est.rounds_[r["round"]]["fraction_selected"]
+    fractions = [r["fraction_selected"] for r in est.rounds_[1:]]
+    # the last round with the largest selected fraction is kept; patience counts rounds without a larger one
+    assert est.best_round_ == max(i + 1 for i, f in enumerate(fractions) if f == max(fractions))
+    np.testing.assert_array_equal(est.labels_, est.rounds_[est.best_round_]["labels"])
+    if len(ends) < 5:
+        assert "stop" in ends[-1] and fractions.index(max(fractions)) == len(fractions) - 3
+
+
+def test_cleared_adam_state_is_a_new_adam():
+    """A round clears the optimizer's state instead of building a new Adam: the same computation."""
+    gen = torch.Generator().manual_seed(0)
+    w0, grads = torch.randn(5, generator=gen), torch.randn(6, 5, generator=gen)
+    a, b = torch.nn.Parameter(w0.clone()), torch.nn.Parameter(w0.clone())
+    opt_a, opt_b = torch.optim.Adam([a], lr=0.1, weight_decay=0.01), torch.optim.Adam([b], lr=0.1, weight_decay=0.01)
+    for i, g in enumerate(grads):
+        if i == 3:
+            opt_a.state.clear()
+            opt_b = torch.optim.Adam([b], lr=0.1, weight_decay=0.01)
+        a.grad, b.grad = g.clone(), g.clone()
+        opt_a.step()
+        opt_b.step()
+    assert torch.equal(a, b)
 
 
 def test_spc_is_reproducible_and_keeps_global_rng():
@@ -114,7 +159,7 @@ def test_spc_is_reproducible_and_keeps_global_rng():
 def test_spc_images_and_bad_inputs():
     rng = np.random.default_rng(0)
     X = rng.random((40, 64))
-    est = small_spc(n_clusters=2, image_shape=(1, 8, 8), n_members=2, pretrain_epochs=1, epochs_per_round=1)
+    est = small_spc(n_clusters=2, image_shape=(1, 8, 8), n_members=2, n_epochs_pretrain=1, n_epochs_round=1)
     assert est.fit(X).autoencoder_ == "mlp"  # "auto" on the CPU
     est.set_params(autoencoder="conv")
     assert est.fit(X).transform(X).shape == (40, 2 * 4)
