@@ -10,6 +10,9 @@ benchmarks fit them like any estimator (``run_all.py``'s variant rows); they are
   student in every batch. The reference pipeline at the CPU network sizes is
   ``DistilMVCKMeansPseudoLabels(n_epochs_pretrain=50, n_epochs_contrastive=50, n_epochs_distill=50,
   distill_batch_size=10000, n_pair_neighbors=0)``;
+- :class:`SPCRawCodes`: SPC whose voters' Gaussian mixtures cluster the members' raw latent codes, without the
+  2-D embedding (the reference code's UMAP-off ablation; ``embedding`` is ignored). Faster, and clearly worse
+  (``results/studies/spc_default_embedding.md``);
 - :class:`HaDisNoHSD`: HaDis without hardness-aware self-distillation (``_hsd_weight = 0``), i.e. the ProPos
   objective (diffused alignment + prototype contrast). HaDis without the prototype contrast is a parameter:
   ``HaDis(prototype_weight=0)``.
@@ -18,9 +21,9 @@ MTDC without its mutual terms (Contrastive Clustering) is a parameter setting to
 supcon_weight=0)``.
 """
 
-from skdeepclust import DistilMVC, HaDis
+from skdeepclust import SPC, DistilMVC, HaDis
 
-__all__ = ["DistilMVCKMeansPseudoLabels", "DistilMVCLatentPseudoLabels", "HaDisNoHSD"]
+__all__ = ["DistilMVCKMeansPseudoLabels", "DistilMVCLatentPseudoLabels", "HaDisNoHSD", "SPCRawCodes"]
 
 
 class DistilMVCLatentPseudoLabels(DistilMVC):
@@ -40,3 +43,9 @@ class HaDisNoHSD(HaDis):
     """HaDis without HSD: the ProPos objective (diffused alignment + prototype contrast)."""
 
     _hsd_weight = 0.0
+
+
+class SPCRawCodes(SPC):
+    """SPC whose voters cluster the members' raw codes (no UMAP or t-SNE embedding)."""
+
+    _embed_codes = False

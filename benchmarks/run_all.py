@@ -153,6 +153,7 @@ RENAMED = {
 }
 #: removed switches: (estimator, parameter, value) -> (the class that now stands for it, the settings it implies)
 SWITCHES = {
+    ("SPC", "embedding", "none"): ("SPCRawCodes", {}),
     ("DistilMVC", "pseudo_labels", "auto"): ("DistilMVC", {}),
     ("DistilMVC", "pseudo_labels", "spectral"): ("DistilMVCLatentPseudoLabels", {}),
     ("DistilMVC", "pseudo_labels", "kmeans"): ("DistilMVCKMeansPseudoLabels", {}),

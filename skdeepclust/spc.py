@@ -507,7 +507,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
     }
 
     #: whether each voter's codes are embedded in 2-D before clustering (``False``: the raw-code
-    #: ablation of ``benchmarks/_ablations_spc.py``, which ignores ``embedding``)
+    #: ablation of ``benchmarks/ablations.py``, which ignores ``embedding``)
     _embed_codes: bool = True
 
     def __init__(

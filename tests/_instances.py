@@ -72,7 +72,7 @@ def small_secu(**kw):
 class SPCRawCodes(SPC):
     """SPC whose voters cluster the raw codes, without the 2-D embedding: fast enough for the check suite.
 
-    The switch of ``benchmarks/_ablations_spc.py`` (there for experiments); UMAP and t-SNE are tested on
+    The switch of ``benchmarks/ablations.py`` (there for experiments); UMAP and t-SNE are tested on
     their own.
     """
 
