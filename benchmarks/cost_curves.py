@@ -69,10 +69,10 @@ def make_data(kind: str, n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     d = WIDTH[kind]
     if kind == "image":
-        centres = rng.random((10, d), dtype=np.float32)
+        centers = rng.random((10, d), dtype=np.float32)
     else:
-        centres = rng.standard_normal((10, d)).astype(np.float32) * 3
-    X = centres[rng.integers(0, 10, n)]
+        centers = rng.standard_normal((10, d)).astype(np.float32) * 3
+    X = centers[rng.integers(0, 10, n)]
     X += rng.standard_normal((n, d), dtype=np.float32) * (0.15 if kind == "image" else 1.0)
     return np.clip(X, 0, 1, out=X) if kind == "image" else X
 

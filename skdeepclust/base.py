@@ -145,7 +145,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         attributes replace the old ones only when the fit succeeds. If ``fit`` raises, the estimator is
         exactly as it was before the call. ``KeyboardInterrupt`` (Ctrl-C) ends the fit with a usable
         model (``interrupted_ = True``, a ``RuntimeWarning``) once the networks exist; before that, the
-        estimator is left as it was and the interrupt is raised again (see the User Guide). When the
+        estimator is left as it was and the interrupt is raised again (:ref:`failure_safety`). When the
         training samples end up in fewer than ``n_clusters`` clusters, a
         :class:`~sklearn.exceptions.ConvergenceWarning` gives the count.
 
@@ -323,7 +323,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         most 1. It does not depend on the fitted model's own embedding, so scores of different
         hyperparameters are comparable, and ``GridSearchCV`` can rank candidates with it without labels.
         ``n_init`` keeps the fit that scores highest. Rows beyond 4000 are subsampled (a fixed subsample).
-        See the User Guide on choosing hyperparameters without labels, with its measured regret.
+        See :ref:`model_selection_guide` for its measured regret.
 
         Parameters
         ----------

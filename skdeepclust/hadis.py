@@ -241,8 +241,8 @@ def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbo
                       ctx: FitContext) -> _FinalClustering:
     """Cluster the normalised target embedding ``emb`` of the training rows.
 
-    ``"kmeans"``: the reference's k-means; its unit-norm centres, nearest by cosine, are the labels.
-    ``"spectral"``: spectral clustering of the ``n_neighbors``-nearest-neighbour graph; the centres are
+    ``"kmeans"``: the reference's k-means; its unit-norm centers, nearest by cosine, are the labels.
+    ``"spectral"``: spectral clustering of the ``n_neighbors``-nearest-neighbour graph; the centers are
     the normalised mean embedding of each cluster, and the rows kept as ``predict``'s voters
     (:func:`_voter_rows`) come with their labels.
     """
@@ -304,7 +304,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     clustering of the k-nearest-neighbour graph of the L2-normalised target embedding, and ``predict``
     gives a new sample the majority label of its ``n_neighbors`` nearest training samples;
     ``final_clustering="kmeans"`` is the reference's k-means, with ``predict`` assigning the nearest
-    centre by cosine. See the User Guide, :ref:`hadis`.
+    center by cosine. See the User Guide, :ref:`hadis`.
 
     Parameters
     ----------
@@ -379,7 +379,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
-        Unit-norm cluster centres in the target embedding (with ``"spectral"``: the normalised mean
+        Unit-norm cluster centers in the target embedding (with ``"spectral"``: the normalised mean
         embedding of each cluster).
     train_embedding_ : ndarray of shape (n_voters, feature_dim) or None
         Target embedding of the training samples that ``predict``'s vote uses (``None`` with

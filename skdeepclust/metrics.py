@@ -216,7 +216,7 @@ def modularity_scorer(estimator, X, y=None) -> float:
     fit ``X``). The space does not depend on the candidate, so candidates are compared in one geometry. It
     judges a clustering by how well it follows the neighbourhoods of the input: a method whose clusters
     should differ from the input's neighbourhoods (e.g. invariance to lighting learned from augmentations)
-    is judged against them. ``y`` is ignored. See the User Guide for its measured regret.
+    is judged against them. ``y`` is ignored. See :ref:`model_selection_guide` for its measured regret.
 
     Parameters
     ----------
@@ -247,7 +247,7 @@ def silhouette_scorer(estimator, X, y=None) -> float:
     """Label-free scorer: silhouette of ``predict(X)`` in the estimator's own ``transform(X)``.
 
     Each candidate is judged in its own embedding, so scores of different hyperparameters are not
-    comparable in general, and this criterion picks poorly (see the User Guide on choosing
+    comparable in general, and this criterion picks poorly (see :ref:`model_selection_guide` on choosing
     hyperparameters without labels); prefer :func:`modularity_scorer`. Works for any fitted clusterer
     (or ``Pipeline`` ending in one) that has ``transform`` and ``predict``. ``y`` is ignored.
 

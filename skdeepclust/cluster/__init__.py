@@ -49,9 +49,10 @@ APPROX_NEIGHBORS_MIN_ROWS = 20_000
 
 #: Above this many nodes, :func:`spectral_graph` (hence :func:`spectral_knn`) computes the spectral embedding by
 #: block iterations (LOBPCG) on the normalised adjacency, ``O(edges x n_clusters)`` per iteration, instead of
-#: scikit-learn's shift-invert ARPACK, whose sparse LU factorisation of the graph Laplacian took 89 s at 40 000 rows.
+#: scikit-learn's shift-invert ARPACK, whose sparse LU factorisation of the graph Laplacian grows much faster than
+#: ``n`` (:ref:`many_rows`).
 SPECTRAL_LOBPCG_MIN_ROWS = 20_000
 
 #: Above this many rows, :func:`kmeans` runs its ``n_init`` restarts on a random subsample of this many rows
-#: and refines only the best centres on all rows (one Lloyd run), instead of ``n_init`` runs on all rows.
+#: and refines only the best centers on all rows (one Lloyd run), instead of ``n_init`` runs on all rows.
 KMEANS_RESTART_MAX_ROWS = 20_000

@@ -23,7 +23,7 @@ class KMeansResult:
     centers : torch.Tensor of shape (K, d)
     labels : torch.Tensor of shape (n,)
     inertia : float
-        Sum of squared distances of samples to their centre.
+        Sum of squared distances of samples to their center.
     n_iter : int
         Lloyd iterations of the best run.
     """
@@ -81,7 +81,7 @@ def kmeans(
     max_iter : int, default=300
         Maximum Lloyd iterations per run.
     tol : float, default=1e-4
-        Convergence threshold on the total squared centre shift, relative to the mean per-feature
+        Convergence threshold on the total squared center shift, relative to the mean per-feature
         variance of ``x`` (scikit-learn's convention).
     generator : torch.Generator, optional
         Source of randomness (on the CPU or on ``x``'s device). ``None`` uses a fresh unseeded one.
@@ -89,14 +89,14 @@ def kmeans(
     Returns
     -------
     KMeansResult
-        Best centres, labels, inertia and iteration count. Empty clusters are re-seeded with the
-        point farthest from its centre, so every cluster has at least one member when ``n >= K``.
+        Best centers, labels, inertia and iteration count. Empty clusters are re-seeded with the
+        point farthest from its center, so every cluster has at least one member when ``n >= K``.
 
     Notes
     -----
     With ``n_init > 1`` and more than :data:`KMEANS_RESTART_MAX_ROWS` rows, the restarts (seeding and
     Lloyd iterations) run on a random subsample of :data:`KMEANS_RESTART_MAX_ROWS` rows drawn from
-    ``generator``, and the centres of the restart with the lowest subsample inertia start one Lloyd run on
+    ``generator``, and the centers of the restart with the lowest subsample inertia start one Lloyd run on
     all rows: the cost is that of one full run plus ``n_init`` runs on the subsample, bounded in ``n``.
     """
     if x.ndim != 2:

@@ -41,7 +41,7 @@ def make_multiview_blobs(
 ) -> Bunch:
     """Synthetic multi-view data: each view a random linear image of shared Gaussian clusters.
 
-    A latent cluster centre is drawn per class; every view maps the latent point (centre + noise) with
+    A latent cluster center is drawn per class; every view maps the latent point (center + noise) with
     its own random linear map and adds its own noise, so every view carries the clusters, seen
     differently.
 
@@ -56,7 +56,7 @@ def make_multiview_blobs(
     cluster_std : float, default=1.0
         Within-cluster standard deviation in the latent space.
     separation : float, default=4.0
-        Scale of the latent centres.
+        Scale of the latent centers.
     noise_views : int, default=0
         Extra views of pure noise (width 5) appended after the informative ones.
     random_state : int, RandomState instance or None, default=None
