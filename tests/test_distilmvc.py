@@ -11,6 +11,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
@@ -66,12 +67,39 @@ def test_consensus_targets_keep_fixed_ids_the_student_learns(fitted):
     assert np.mean(fitted.labels_ == fitted.pseudo_labels_[0]) > 0.95
 
 
-def test_auto_consensus_keeps_the_most_modular_candidate(fitted, blobs):
-    scores = fitted.consensus_scores_
-    assert set(scores) == {"latent", "input", "union"}
-    assert fitted.consensus_ == max(scores, key=scores.get)
-    # modularities on the sum of the latent and input graphs; three separated blobs give a strongly modular one
-    assert all(-0.5 <= q <= 1 for q in scores.values()) and scores[fitted.consensus_] > 0.5
+def _modularity_by_hand(graph, labels):
+    """Newman's modularity from the dense adjacency matrix (self-loops dropped)."""
+    A = graph.toarray().astype(float)
+    np.fill_diagonal(A, 0.0)
+    deg, total = A.sum(1), A.sum()
+    return sum(A[np.ix_(labels == c, labels == c)].sum() / total - (deg[labels == c].sum() / total) ** 2
+               for c in np.unique(labels))
+
+
+def test_auto_consensus_keeps_the_most_modular_candidate(fitted, blobs, monkeypatch):
+    import skdeepclust.distilmvc
+
+    calls = []  # (graph, labels, modularity) of every candidate the fit scored
+    original = skdeepclust.distilmvc.graph_modularity
+
+    def recorded(graph, labels):
+        calls.append((graph, np.asarray(labels).copy(), original(graph, labels)))
+        return calls[-1][2]
+
+    monkeypatch.setattr(skdeepclust.distilmvc, "graph_modularity", recorded)
+    est = blob_model().fit(blobs.views)
+    np.testing.assert_array_equal(est.labels_, fitted.labels_)  # the fixture's fit, recorded
+    scores = est.consensus_scores_
+    assert set(scores) == {"latent", "input", "union"} and len(calls) == 3
+    # each score is the modularity of one candidate on the one graph (the sum of the latent and input graphs)
+    assert all(graph is calls[0][0] for graph, _, _ in calls)
+    assert sorted(scores.values()) == pytest.approx(sorted(q for _, _, q in calls))
+    assert [q for _, _, q in calls] == pytest.approx([_modularity_by_hand(g, lab) for g, lab, _ in calls])
+    # the pseudo-labels distilled are the most modular candidate's (its ids renamed), and the student learnt them
+    graph, best, q = max(calls, key=lambda c: c[2])
+    assert scores[est.consensus_] == pytest.approx(q)
+    assert adjusted_rand_score(best, est.pseudo_labels_[0]) == pytest.approx(1.0)
+    assert q > 0.5 and clustering_accuracy(blobs.y, est.pseudo_labels_[0]) > 0.95  # three separated blobs
 
 
 def test_pseudo_label_ablations_of_the_benchmarks(blobs):

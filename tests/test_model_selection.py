@@ -10,11 +10,19 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skdeepclust import DistilMVC, SeCu
+from skdeepclust import SeCu
 from skdeepclust.base import _init_seeds
 from skdeepclust.metrics import knn_modularity, modularity_scorer, reference_space
 
 from ._defaults import ESTIMATORS, NAMES, default_estimator, tiny_data
+from ._instances import small_distilmvc
+
+#: longer schedules than ``default_estimator``'s where its fit puts every row of ``tiny_data`` in one cluster
+#: (DistilMVC with one distillation epoch: one cluster; with 10: the three blobs, seeds 0, 1 and 2)
+SCORED_FIT = {"DistilMVC": {"n_epochs_distill": 10}}
+#: the multi-view scorer test's DistilMVC: its 1-epoch stages, as the tiny network of the check suite, put all 120
+#: rows in one cluster; these give the three blobs (seeds 0, 1 and 2)
+VIEWS_DISTILMVC = {"n_epochs_pretrain": 10, "n_epochs_contrastive": 10, "n_epochs_distill": 20}
 
 
 def _modularity_by_hand(X, labels, k):
@@ -73,10 +81,13 @@ def test_reference_space_balances_views():
 @pytest.mark.parametrize("name", NAMES)
 def test_score_is_input_graph_modularity(name):
     X = tiny_data()
-    est = default_estimator(name).fit(X)
+    est = default_estimator(name).set_params(**SCORED_FIT.get(name, {})).fit(X)
+    pred = est.predict(X)
+    # at least two clusters: a one-cluster fit scores 0 whatever the graph, and would compare 0 with 0
+    assert np.unique(pred).size >= 2, np.bincount(pred)
     sizes = getattr(est, "view_sizes_", None)
     sizes = None if sizes is None or len(sizes) == 1 else sizes
-    assert est.score(X) == pytest.approx(knn_modularity(reference_space(X, sizes), est.predict(X)))
+    assert est.score(X) == pytest.approx(knn_modularity(reference_space(X, sizes), pred))
     assert modularity_scorer(est, X) == pytest.approx(est.score(X))
 
 
@@ -99,15 +110,14 @@ def test_modularity_scorer_with_views_and_pipelines():
     rng = np.random.default_rng(0)
     X, _ = make_blobs(120, centers=3, n_features=6, random_state=0)
     views = [X[:, :2], X[:, 2:] + rng.normal(scale=0.1, size=(120, 4))]
-    est = DistilMVC(n_clusters=3, n_epochs_pretrain=1, n_epochs_contrastive=1, n_epochs_distill=1, batch_size=64,
-                    hidden_dims=(16,), latent_dim=8, feature_dim=8, projection_hidden_dim=8, device="cpu",
-                    random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(views)
+    est = small_distilmvc(n_clusters=3, **VIEWS_DISTILMVC).fit(views)
+    pred = est.predict(views)
+    assert np.unique(pred).size >= 2, np.bincount(pred)  # a one-cluster fit would compare 0 with 0
     stacked = np.hstack(views)
-    assert modularity_scorer(est, views) == pytest.approx(
-        knn_modularity(reference_space(stacked, (2, 4)), est.predict(views)))
+    balanced = knn_modularity(reference_space(stacked, (2, 4)), pred)
+    assert modularity_scorer(est, views) == pytest.approx(balanced)
+    # the views' balance matters here: the stacked columns scaled as one view give another graph and score
+    assert balanced != pytest.approx(knn_modularity(reference_space(stacked, None), pred))
     assert est.score(views) == pytest.approx(modularity_scorer(est, views))
     pipe = make_pipeline(MinMaxScaler(), SeCu(n_clusters=3, n_epochs=2, n_epochs_warmup=1, batch_size=32,
                                               hidden_dims=(16,), feature_dim=8, device="cpu", random_state=0))
@@ -127,20 +137,43 @@ def test_init_seeds():
 
 
 @pytest.mark.parametrize("name", ["SeCu", "DistilMVC"])
-def test_n_init_keeps_the_best_scoring_fit(name):
+def test_n_init_keeps_the_best_scoring_fit(name, monkeypatch):
+    """The second of three initialisations scores best (the selection score is patched): that fit is kept."""
     X = tiny_data()
+    seeds = _init_seeds(0, 3)
+    forced = [0.2, 0.9, 0.4]  # init 2 of 3 wins
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = default_estimator(name).set_params(n_init=3).fit(X)
-        again = default_estimator(name).set_params(n_init=3).fit(X)
-        best = int(np.argmax(est.init_scores_))
-        single = default_estimator(name).set_params(random_state=_init_seeds(0, 3)[best]).fit(X)
-    assert est.init_scores_.shape == (3,)
-    assert est.score(X) == pytest.approx(est.init_scores_.max())
+        singles = [default_estimator(name).set_params(random_state=seed).fit(X) for seed in seeds[:2]]
+        runs, real = [], []
+        original = ESTIMATORS[name]._selection_score
+
+        def forced_score(self, Xv):  # the real score is recorded; the forced one is returned
+            real.append(original(self, Xv))
+            return forced[len(real) - 1]
+
+        for _ in range(2):  # twice, for reproducibility
+            real.clear()
+            with monkeypatch.context() as m:
+                m.setattr(ESTIMATORS[name], "_selection_score", forced_score)
+                runs.append(default_estimator(name).set_params(n_init=3).fit(X))
+            assert len(real) == 3  # one selection score per initialisation ...
+    est, again = runs
+    first, second = singles
+    # ... each of its own fit on the training data
+    assert real[:2] == pytest.approx([first.score(X), second.score(X)])
+    first, second = singles
+    # the first and the second initialisation are different models: keeping the first would not pass
+    assert not np.allclose(first.transform(X), second.transform(X))
+    np.testing.assert_array_equal(est.init_scores_, forced)
+    assert int(np.argmax(est.init_scores_)) == 1
+    np.testing.assert_array_equal(est.labels_, second.labels_)
+    np.testing.assert_allclose(est.transform(X), second.transform(X))
+    np.testing.assert_array_equal(est.predict(X), second.predict(X))
+    assert est.score(X) == pytest.approx(second.score(X))
     np.testing.assert_array_equal(est.labels_, again.labels_)
-    np.testing.assert_array_equal(est.labels_, single.labels_)
-    np.testing.assert_allclose(est.transform(X), single.transform(X))
-    assert not hasattr(single, "init_scores_")
+    np.testing.assert_array_equal(est.transform(X), again.transform(X))
+    assert not hasattr(second, "init_scores_")
 
 
 def test_n_init_is_validated():

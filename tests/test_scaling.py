@@ -27,9 +27,35 @@ distributed = pytest.importorskip(
 GRID = {"lr": [0.1, 0.2], "temperature_instance": [0.05, 0.1]}
 
 
+#: the process ids of the fits of ``_RecordingSeCu`` run in this process (in a worker: the worker's fits)
+_FIT_PIDS: list[int] = []
+
+_SECU_PARAMS = dict(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8,
+                    n_epochs=2, n_epochs_warmup=1, batch_size=32, device="cpu", random_state=0)
+
+
+class _RecordingSeCu(SeCu):
+    """SeCu that records the process its fit trains in: in ``_FIT_PIDS`` of that process, and as ``fit_pid_``."""
+
+    def _fit_torch(self, X, trainer):
+        self.fit_pid_ = os.getpid()
+        _FIT_PIDS.append(self.fit_pid_)
+        return super()._fit_torch(X, trainer)
+
+
 def _secu():
-    return SeCu(n_clusters=3, n_heads=2, hidden_dims=(16,), projection_hidden_dim=16, feature_dim=8, n_epochs=2,
-                n_epochs_warmup=1, batch_size=32, device="cpu", random_state=0)
+    return SeCu(**_SECU_PARAMS)
+
+
+def _recording_secu():
+    return _RecordingSeCu(**_SECU_PARAMS)
+
+
+def _fits_here():
+    """Run in a worker: (its process id, the process ids its ``_RecordingSeCu`` fits recorded), then forget them."""
+    fits = list(_FIT_PIDS)
+    _FIT_PIDS.clear()
+    return os.getpid(), fits
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +98,6 @@ def _threads_in_fit(X):
     return seen[0], torch.get_num_threads()
 
 
-def _worker_pid():
-    return os.getpid()
-
-
 def _check_search(search, X):
     """``search`` (run on a cluster) found what the same search finds in this process, and its model works."""
     local = GridSearchCV(_secu(), GRID, cv=2).fit(X)
@@ -112,19 +134,31 @@ def test_num_threads_variable_takes_effect_in_dask_workers(X):
 
 
 def test_grid_search_on_dask_cluster(client, X):
-    search = GridSearchCV(_secu(), GRID, cv=2)  # no scoring: the estimator's label-free score
+    client.run(_fits_here)  # forget fits of earlier tests
+    _FIT_PIDS.clear()
+    search = GridSearchCV(_recording_secu(), GRID, cv=2)  # no scoring: the estimator's label-free score
     with parallel_backend("dask"):
         search.fit(X)
     assert len(search.cv_results_["params"]) == 4
+    # the 8 fits of the search (4 candidates x 2 folds) trained in the workers, each in its own process; only the
+    # refit of the best candidate trained here
+    workers = client.run(_fits_here)
+    assert len(workers) == 2
+    assert all(set(fits) <= {pid} for pid, fits in workers.values()), workers
+    assert sum(len(fits) for _, fits in workers.values()) == 8, workers
+    assert os.getpid() not in {pid for pid, _ in workers.values()}
+    assert _FIT_PIDS == [os.getpid()] and search.best_estimator_.fit_pid_ == os.getpid()
     _check_search(search, X)
 
 
 def test_models_fitted_in_dask_workers_come_back_intact(client, X):
-    pids = set(client.run(_worker_pid).values())
-    assert os.getpid() not in pids
+    pids = {pid for pid, _ in client.run(_fits_here).values()}
+    assert len(pids) == 2 and os.getpid() not in pids
     cv = KFold(2)
     with parallel_backend("dask"):
-        res = cross_validate(_secu(), X, cv=cv, return_estimator=True, return_indices=True)
+        res = cross_validate(_recording_secu(), X, cv=cv, return_estimator=True, return_indices=True)
+    # each model came back from the worker process that trained it
+    assert all(est.fit_pid_ in pids for est in res["estimator"]), ([est.fit_pid_ for est in res["estimator"]], pids)
     for est, train in zip(res["estimator"], res["indices"]["train"], strict=True):
         local = _secu().fit(X[train])
         assert est.device_ == torch.device("cpu")

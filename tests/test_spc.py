@@ -5,8 +5,10 @@ import sys
 import numpy as np
 import pytest
 import torch
+from scipy.optimize import linear_sum_assignment
 from sklearn.datasets import make_blobs
 
+import skdeepclust.spc
 from skdeepclust import SPC
 from skdeepclust._utils import build_module
 from skdeepclust.metrics import clustering_accuracy
@@ -80,17 +82,42 @@ def test_conv_autoencoder_reconstructs_any_image_size(shape):
     assert out.shape == x.shape and out.abs().max() < 1
 
 
-def test_spc_clusters_blobs_with_umap():
+def _agreement_by_hand(voters, labels, k):
+    """How many voters give each row the cluster ``labels`` gives it, each voter renamed to ``labels``' ids first."""
+    agree = np.zeros(labels.size, dtype=int)
+    for lab in voters:
+        rows, cols = linear_sum_assignment(-np.histogram2d(lab, labels, bins=(k, k), range=((0, k), (0, k)))[0])
+        agree += np.asarray(cols)[np.argsort(rows)][lab] == labels
+    return agree
+
+
+def test_spc_clusters_blobs_with_umap(monkeypatch):
     X, y = make_blobs(n_samples=300, centers=4, n_features=10, cluster_std=1.5, random_state=3)
     n_threads = torch.get_num_threads()
+    votes = []  # every vote's voter labellings
+    label_voters = skdeepclust.spc.label_voters
+
+    def recorded(*args, **kwargs):
+        votes.append(label_voters(*args, **kwargs))
+        return votes[-1]
+
+    monkeypatch.setattr(skdeepclust.spc, "label_voters", recorded)
     est = small_spc(n_clusters=4, embedding="umap", n_members=3, n_epochs_round=10, max_rounds=2, patience=1).fit(X)
     assert torch.get_num_threads() == n_threads  # numba's OpenMP start-up in UMAP must not change torch's threads
     assert clustering_accuracy(y, est.labels_) > 0.95
     assert [r["round"] for r in est.rounds_][:2] == [0, 1]
-    assert all(r["n_voters"] == 4 and r["selected"].shape == (300,) for r in est.rounds_)
-    assert all(r["fraction_selected"] == r["selected"].mean() for r in est.rounds_)
+    assert len(votes) == len(est.rounds_)
+    for r, voters in zip(est.rounds_, votes, strict=True):
+        # 3 members and their concatenation, each clustering the blobs into 4; a row is selected when at least
+        # 1/1.2 of them (4 of 4) give it the vote's cluster
+        assert r["n_voters"] == len(voters) == 4 and all(np.unique(v).size == 4 for v in voters)
+        agree = _agreement_by_hand(voters, r["labels"], 4)
+        np.testing.assert_array_equal(r["selected"], agree >= 4)
+    # the kept round is the last with the largest selected fraction among the trained rounds; labels_ is its vote
+    fractions = [r["fraction_selected"] for r in est.rounds_[1:]]
+    assert est.best_round_ == 1 + max(i for i, f in enumerate(fractions) if f == max(fractions))
+    np.testing.assert_array_equal(est.labels_, est.rounds_[est.best_round_]["labels"])
     assert est.rounds_[est.best_round_]["fraction_selected"] > 0.9  # the voters agree on separated blobs
-    assert est.best_round_ >= 1
     # predict (the heads) agrees with the ensemble vote on the rows it selected, and finds the blobs itself
     pred, sel = est.predict(X), est.rounds_[est.best_round_]["selected"]
     assert (pred[sel] == est.labels_[sel]).mean() > 0.95
