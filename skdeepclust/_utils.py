@@ -15,6 +15,7 @@ from . import _config
 
 __all__ = ["FitContext", "build_module", "init_module", "make_fit_context", "resolve_device", "random_seeds"]
 
+
 @contextlib.contextmanager
 def keep_torch_threads():
     """Give the caller's ``torch.get_num_threads()`` back after the block, also when it raises.

@@ -10,7 +10,8 @@ limit of ``SKDEEPCLUST_NUM_THREADS`` around both, and pickling across devices. A
     ``trainer.run(stage, step, ...)``, stage by stage; return the raw cluster id of every training row,
     or ``None`` to take them from ``_infer``.
 ``_inference_modules()``
-    The names of the fitted attributes that hold torch modules or tensors needed at inference.
+    The names of the fitted attributes that hold torch modules or tensors needed at inference (by default
+    ``network_`` and the input scaling learned by ``_fit_scaling``).
 ``_infer(mods, X)``
     Given those objects (copied to the inference device and dtype) and a batch ``X``, return
     ``(embedding, raw_cluster_ids)``.
@@ -102,8 +103,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _inference_modules(self) -> tuple[str, ...]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _inference_modules(self) -> tuple[str, ...]:
+        return ("network_", "input_offset_", "input_scale_")  # the networks and the input scaling (_fit_scaling)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError

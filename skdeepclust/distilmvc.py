@@ -749,9 +749,6 @@ class DistilMVC(BaseDeepClusterer):
         return pseudo
 
     # ------------------------------------------------------------------ inference
-    def _inference_modules(self) -> tuple[str, ...]:
-        return ("network_", "input_offset_", "input_scale_")
-
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         net = mods["network_"]
         X = self._scaled(mods, X)

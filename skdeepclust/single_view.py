@@ -61,12 +61,6 @@ class SingleViewMixin:
             return self._fit_scaling(X, "none")
         return self._fit_scaling(X, "standard")
 
-    def _input_transform_attrs(self) -> tuple[str, ...]:
-        return ("input_offset_", "input_scale_")
-
-    def _inference_modules(self) -> tuple[str, ...]:
-        return ("network_", *self._input_transform_attrs())
-
     def _make_augment(self, X: torch.Tensor):
         if self.augment is not None:
             return self.augment
