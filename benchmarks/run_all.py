@@ -177,13 +177,19 @@ def modernise(cls: str, settings: dict) -> tuple[str, dict]:
     return new_cls, out
 
 
+def _benchmarks_on_path() -> None:
+    """Make this folder's modules (``ablations``, ``shared_data``) importable, once."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+
+
 def estimator_type(cls: str) -> type:
     """The class named ``cls``: a skdeepclust estimator, or an ablation of ``ablations.py``."""
     import skdeepclust
 
     if hasattr(skdeepclust, cls):
         return getattr(skdeepclust, cls)
-    sys.path.insert(0, str(HERE))
+    _benchmarks_on_path()
     import ablations
 
     return getattr(ablations, cls)
@@ -285,7 +291,7 @@ def code_version() -> dict:
 
 def _load(dataset: str):
     """``(X, y, image_shape, view_sizes, X_baseline)`` for one dataset."""
-    sys.path.insert(0, str(HERE))
+    _benchmarks_on_path()
     if dataset in MULTI_VIEW:
         from shared_data import load_views
 
