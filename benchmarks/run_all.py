@@ -49,10 +49,16 @@ from _table import summary as _summary
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-MULTI_VIEW = ["MNIST_USPS", "BDGP", "HW", "Synthetic3d", "Hdigit", "digits-views"]
-SINGLE_VIEW = ["USPS", "MNIST-10k", "COIL-20", "digits"]
+#: the suite's data sets by kind, and its development and validation halves (``suite.json``, fixed before the runs)
+SUITE = json.loads((HERE / "suite.json").read_text())
+MULTI_VIEW = SUITE["kinds"]["multi-view"]
+SINGLE_VIEW = SUITE["kinds"]["images"]  # images, fitted with ``image_shape``
+TABULAR = SUITE["kinds"]["tabular"]  # standardised rows, fitted without ``image_shape``
+#: the sets of the first reports, on which the variant rows ran
+FIRST_MULTI_VIEW = ["MNIST_USPS", "BDGP", "HW", "Synthetic3d", "Hdigit", "digits-views"]
+FIRST_SINGLE_VIEW = ["USPS", "MNIST-10k", "COIL-20", "digits"]
 BASELINES = ["KMeans", "Spectral", "GMM"]
-DEEP = {"DistilMVC": MULTI_VIEW, "HaDis": SINGLE_VIEW, "SeCu": SINGLE_VIEW, "MTDC": SINGLE_VIEW, "SPC": SINGLE_VIEW}
+DEEP = {"DistilMVC": MULTI_VIEW, **{m: SINGLE_VIEW + TABULAR for m in ("HaDis", "SeCu", "MTDC", "SPC")}}
 
 #: ablation, baseline and tuned rows: row name -> (estimator class, parameters that differ from its defaults); a
 #: class that skdeepclust does not export is an ablation of ``ablations.py``
@@ -86,16 +92,16 @@ VARIANTS: dict[str, tuple[str, dict]] = {
 #: HaDis with the reference's k-means labels on the four image sets, the HaDis ablations on USPS and digits, and MTDC
 #: on USPS with the instance temperature and batch size that keep its largest class whole (chosen with the labels,
 #: see results/studies/mtdc_usps_largest_class.md)
-VARIANT_DATASETS = {"DistilMVC, reference pipeline": MULTI_VIEW,
-                    "DistilMVC, no neighbour pairing": MULTI_VIEW,
-                    "DistilMVC, k-means pseudo-labels": MULTI_VIEW,
-                    "DistilMVC, latent-graph pseudo-labels": MULTI_VIEW,
-                    "DistilMVC, 50 epochs per stage": MULTI_VIEW,
+VARIANT_DATASETS = {"DistilMVC, reference pipeline": FIRST_MULTI_VIEW,
+                    "DistilMVC, no neighbour pairing": FIRST_MULTI_VIEW,
+                    "DistilMVC, k-means pseudo-labels": FIRST_MULTI_VIEW,
+                    "DistilMVC, latent-graph pseudo-labels": FIRST_MULTI_VIEW,
+                    "DistilMVC, 50 epochs per stage": FIRST_MULTI_VIEW,
                     "DistilMVC, contrastive stage 50 epochs": ["BDGP", "Synthetic3d", "digits-views"],
-                    "CC (MTDC without mutual terms)": SINGLE_VIEW, "MTDC, no warm-up": SINGLE_VIEW,
+                    "CC (MTDC without mutual terms)": FIRST_SINGLE_VIEW, "MTDC, no warm-up": FIRST_SINGLE_VIEW,
                     "MTDC, no warm-up, no HCR": ["COIL-20", "digits"],
                     "MTDC, no warm-up, no PCL": ["COIL-20", "digits"],
-                    "HaDis, k-means labels": SINGLE_VIEW,
+                    "HaDis, k-means labels": FIRST_SINGLE_VIEW,
                     "HaDis, no HSD": ["USPS", "digits"],
                     "HaDis, no PSL": ["USPS", "digits"],
                     "MTDC, T 1.0, batch 128 (chosen with labels)": ["USPS"],
@@ -132,7 +138,7 @@ PEER_DATASETS = {
     "mvlearn MultiviewKMeans": ["MNIST_USPS", "BDGP", "Hdigit", "digits-views"],
     "mvlearn MultiviewSpectralClustering": ["MNIST_USPS", "BDGP", "HW", "Synthetic3d", "digits-views"],
     "mvlearn MultiviewCoRegSpectralClustering": ["MNIST_USPS", "BDGP", "HW", "Synthetic3d", "digits-views"],
-    **{name: SINGLE_VIEW for name, (package, _, _) in PEERS.items() if package == "clustpy"},
+    **{name: FIRST_SINGLE_VIEW for name, (package, _, _) in PEERS.items() if package == "clustpy"},
 }
 
 #: every table row, in table order: the methods, their variants, the baselines, the other packages
@@ -286,7 +292,9 @@ def code_version() -> dict:
         return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
 
     return {"commit": git("rev-parse", "HEAD") or None,
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "package_tree": git("rev-parse", "HEAD:skdeepclust") or None,
+            "package_dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", "skdeepclust"))}
 
 
 def _load(dataset: str):
@@ -303,7 +311,7 @@ def _load(dataset: str):
     from shared_data import LOADERS
 
     X, y, shape = LOADERS[dataset]()
-    return X, y, shape, None, X
+    return X, y, shape, None, X  # tabular sets: shape None
 
 
 def run_one(method: str, dataset: str, seed: int) -> dict:
@@ -335,7 +343,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
         params = {"n_clusters": k, "device": "cpu", "random_state": seed, **settings_for(method, dataset)}
         if sizes is not None:
             params["view_sizes"] = sizes
-        else:
+        elif shape is not None:
             params["image_shape"] = shape
         est = estimator_type(estimator_class(method))(**params)
         labels = est.fit_predict(X)
@@ -387,7 +395,7 @@ def _cache(path: Path) -> list[dict]:
 def summary(runs: list[dict]) -> str:
     """ACC at a glance: one row per table row, one column per data set (mean ± std over seeds), one block
     for the multi-view and one for the single-view data sets."""
-    return _summary(runs, (MULTI_VIEW, SINGLE_VIEW), ROWS)
+    return _summary(runs, (MULTI_VIEW, SINGLE_VIEW, TABULAR), ROWS)
 
 
 def table(runs: list[dict]) -> str:
@@ -406,14 +414,14 @@ def table(runs: list[dict]) -> str:
                     for name, (package, cls, p) in PEERS.items())
         + ".",
     ]
-    return report(runs, (MULTI_VIEW, SINGLE_VIEW), ROWS, notes)
+    return report(runs, (MULTI_VIEW, SINGLE_VIEW, TABULAR), ROWS, notes)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", nargs="+", default=[m for m in ROWS if m not in PEERS],
                     help="table rows to run (default: all but the peer rows, which need other packages)")
-    ap.add_argument("--datasets", nargs="+", default=MULTI_VIEW + SINGLE_VIEW)
+    ap.add_argument("--datasets", nargs="+", default=MULTI_VIEW + SINGLE_VIEW + TABULAR)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--cache", type=Path, default=RESULTS / "runs.jsonl")
     ap.add_argument("--out", type=Path, default=RESULTS / "full_table.md")
