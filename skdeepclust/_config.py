@@ -2,7 +2,7 @@
 
 ``SKDEEPCLUST_NUM_THREADS``
     Threads of torch and the BLAS/OpenMP libraries during ``fit``, ``predict``, ``transform`` and
-    ``score`` (unset or empty: left as they are).
+    ``score`` (unset, empty or ``auto``: the idle cores, at most torch's own count; see ``_threads``).
 ``SKDEEPCLUST_AUTOCAST``
     ``0`` turns off the bfloat16 autocast of training on CUDA; ``1`` (or unset) keeps it on.
 ``SKDEEPCLUST_DATA_HOME``
@@ -29,7 +29,7 @@ def _read(name: str) -> str:
 
 
 def num_threads() -> int | None:
-    """The thread count that ``SKDEEPCLUST_NUM_THREADS`` asks for, or ``None`` when it is unset or empty.
+    """The thread count that ``SKDEEPCLUST_NUM_THREADS`` fixes, or ``None`` when it is unset, empty or ``auto``.
 
     Returns
     -------
@@ -38,16 +38,16 @@ def num_threads() -> int | None:
     Raises
     ------
     ValueError
-        If the variable holds anything but a positive integer.
+        If the variable holds anything but a positive integer or ``auto``.
     """
     value = _read(NUM_THREADS_ENV)
-    if not value:
+    if not value or value.lower() == "auto":
         return None
     n = int(value) if value.isdigit() else 0
     if n < 1:
         raise ValueError(
             f"{NUM_THREADS_ENV}={value!r} is not a positive integer; set it to the number of threads to use, "
-            "or unset it to leave the threads as they are."
+            "or to 'auto' (or unset it) to use the cores that are idle when a call starts."
         )
     return n
 

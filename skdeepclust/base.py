@@ -19,10 +19,8 @@ limit of ``SKDEEPCLUST_NUM_THREADS`` around both, and pickling across devices. A
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import warnings
-from collections.abc import Iterator
 from numbers import Real
 
 import numpy as np
@@ -31,9 +29,9 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluster
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
-from . import _config, distributed
+from . import distributed
+from ._threads import thread_limit
 from ._utils import make_fit_context, random_seeds, resolve_device
 from ._validation import IntInterval, all_rows_identical, check_float32_range
 from .metrics import knn_modularity, reference_space
@@ -41,38 +39,6 @@ from .multiview import scale_params
 from .training import EMBED_BATCH, Trainer
 
 __all__ = ["BaseDeepClusterer"]
-
-@contextlib.contextmanager
-def _thread_limit() -> Iterator[int | None]:
-    """Limit torch's and the BLAS/OpenMP libraries' threads as ``SKDEEPCLUST_NUM_THREADS`` asks, then restore them.
-
-    With the variable unset (or empty), nothing is changed. Otherwise ``torch.set_num_threads`` and
-    :func:`threadpoolctl.threadpool_limits` set that many threads for the block, and the caller's
-    ``torch.get_num_threads()`` and library limits are restored when it ends, also when it raises.
-
-    Yields
-    ------
-    int or None
-        The thread count in force, or ``None`` when the threads are left as they are.
-
-    Raises
-    ------
-    ValueError
-        If the variable is set to anything but a positive integer.
-    """
-    n = _config.num_threads()
-    if n is None:
-        yield None
-        return
-    torch_threads = torch.get_num_threads()
-    limits = threadpool_limits(limits=n)
-    try:
-        torch.set_num_threads(n)
-        yield n
-    finally:
-        limits.restore_original_limits()
-        torch.set_num_threads(torch_threads)  # last: torch's OpenMP runtime may be one of the libraries above
-
 
 class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """Base class of the deep clustering estimators (not used directly).
@@ -150,9 +116,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         training samples end up in fewer than ``n_clusters`` clusters, a
         :class:`~sklearn.exceptions.ConvergenceWarning` gives the count.
 
-        With the environment variable ``SKDEEPCLUST_NUM_THREADS`` set to a positive integer, the fit (and
-        ``predict``, ``transform``, ``score``) runs with that many torch and BLAS/OpenMP threads and restores
-        the caller's settings afterwards; unset, the threads are left as they are.
+        The fit (and ``predict``, ``transform``, ``score``) runs on as many torch and BLAS/OpenMP threads as
+        there are idle cores when it starts, at most the caller's ``torch.get_num_threads()``, or on the count
+        that the environment variable ``SKDEEPCLUST_NUM_THREADS`` fixes, and restores the caller's settings
+        afterwards (:ref:`threads`).
 
         Inside an initialised ``torch.distributed`` process group of more than one process (e.g. a
         script started by ``torchrun``), every process calls ``fit`` with the same ``X`` and estimators
@@ -179,7 +146,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
                 del work.__dict__[key]
             try:
-                with _thread_limit():
+                with thread_limit() as n_threads:
+                    work.n_threads_ = n_threads
                     where = work._fit_all(X, seed)
             except KeyboardInterrupt:
                 if best is None:
@@ -188,7 +156,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                            f"of the {i} finished")
                 break
             if n_init > 1:
-                with _thread_limit():
+                with thread_limit():
                     score = work._selection_score(work._validate_input(X, reset=False))
                 scores.append(score)
                 if best is None or score > best_score:
@@ -338,7 +306,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         score : float
         """
         check_is_fitted(self)
-        with _thread_limit():
+        with thread_limit():
             return self._selection_score(self._validate_input(X, reset=False))
 
     def _selection_score(self, X: np.ndarray) -> float:
@@ -384,7 +352,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         n = X.shape[0]
         out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         emb_out, labels = None, np.empty(n, dtype=np.int64)
-        with _thread_limit(), torch.no_grad():
+        with thread_limit(), torch.no_grad():
             for start in range(0, n, EMBED_BATCH):
                 stop = min(start + EMBED_BATCH, n)
                 xb = torch.tensor(X[start:stop], dtype=dtype, device=device)

@@ -519,6 +519,8 @@ class DistilMVC(BaseDeepClusterer):
         at the stage-2 checkpoints ``checkpoint_score`` (the latent partition's modularity).
     device_ : torch.device
         Device used for training.
+    n_threads_ : int
+        CPU threads the fit ran on (:ref:`threads`).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     n_features_out_ : int

@@ -393,6 +393,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         Per-epoch loss terms (``dsa``, ``hsd``, ``psl``), ``steps`` and ``seconds``.
     device_ : torch.device
         Training device.
+    n_threads_ : int
+        CPU threads the fit ran on (:ref:`threads`).
     n_features_in_ : int
         Number of input columns.
     n_features_out_ : int

@@ -251,6 +251,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         where their weight is not 0), ``steps`` and ``seconds``.
     device_ : torch.device
         Training device.
+    n_threads_ : int
+        CPU threads the fit ran on (:ref:`threads`).
     n_features_in_ : int
         Number of input columns.
     n_features_out_ : int

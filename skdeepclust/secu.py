@@ -435,6 +435,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         epoch's assignments (``min_cluster``), ``steps`` and ``seconds`` (see :ref:`training_curves`).
     device_ : torch.device
         Training device.
+    n_threads_ : int
+        CPU threads the fit ran on (:ref:`threads`).
     n_features_in_ : int
         Number of input columns.
     n_features_out_ : int

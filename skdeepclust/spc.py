@@ -451,6 +451,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         ``n_members * latent_dim``: ``transform`` returns the members' concatenated codes.
     device_ : torch.device
         Device used for training.
+    n_threads_ : int
+        CPU threads the fit ran on (:ref:`threads`).
     interrupted_ : bool
         Whether training was interrupted (:ref:`failure_safety`).
     init_scores_ : ndarray of shape (n_init,)

@@ -1,4 +1,5 @@
-"""SKDEEPCLUST_NUM_THREADS limits torch's and the BLAS threads during fit and inference, then restores them."""
+"""The thread policy: the idle cores by default, or the count SKDEEPCLUST_NUM_THREADS fixes, for torch and the
+BLAS libraries during fit and inference, restored afterwards."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import torch
 from sklearn.datasets import make_blobs
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from skdeepclust import SeCu
+from skdeepclust import SeCu, _threads
 from skdeepclust._config import NUM_THREADS_ENV
 
 from ._instances import small_secu
@@ -56,17 +57,61 @@ def _fast():
     return small_secu(n_clusters=3, n_epochs=1, n_epochs_warmup=0)
 
 
-def test_unset_leaves_threads_alone(caller_threads, seen, X, monkeypatch):
-    monkeypatch.delenv(NUM_THREADS_ENV, raising=False)
-    _fast().fit(X)
+def _idle(monkeypatch, cores):
+    """Make the machine look as if ``cores`` cores were idle (``None``: a platform that does not say)."""
+    monkeypatch.setattr(_threads, "_measure", lambda: cores)
+    monkeypatch.setattr(_threads, "_last", None)
+
+
+@pytest.mark.parametrize("value", [None, "auto", " "])
+def test_unset_on_an_idle_machine_leaves_threads_alone(caller_threads, seen, X, monkeypatch, value):
+    if value is None:
+        monkeypatch.delenv(NUM_THREADS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(NUM_THREADS_ENV, value)
+    _idle(monkeypatch, 7.6)  # more idle cores than the caller's 3 threads: capped at 3
+    est = _fast().fit(X)
     assert seen["fit"] == seen["infer"] == (3, [3])
+    assert est.n_threads_ == 3
     assert torch.get_num_threads() == 3 and _blas_threads() == [3]
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1.3, 1), (1.6, 2), (0.1, 1), (None, 3)])
+def test_unset_uses_the_idle_cores(caller_threads, seen, X, monkeypatch, cores, expected):
+    monkeypatch.delenv(NUM_THREADS_ENV, raising=False)
+    _idle(monkeypatch, cores)
+    est = _fast().fit(X)
+    assert seen["fit"] == seen["infer"] == (expected, [expected])
+    assert est.n_threads_ == expected
+    assert torch.get_num_threads() == 3 and _blas_threads() == [3]
+
+
+def test_one_caller_thread_is_not_measured(seen, X, monkeypatch):
+    monkeypatch.delenv(NUM_THREADS_ENV, raising=False)
+
+    def fail():
+        raise AssertionError("measured although the caller runs one thread")
+
+    monkeypatch.setattr(_threads, "_measure", fail)
+    monkeypatch.setattr(_threads, "_last", None)
+    assert torch.get_num_threads() == 1  # conftest.py
+    assert _fast().fit(X).n_threads_ == 1
+
+
+def test_idle_cores_is_measured_within_the_usable_cores(monkeypatch):
+    monkeypatch.setattr(_threads, "_last", None)
+    idle = _threads.idle_cores()
+    if idle is None:
+        pytest.skip("this platform reports neither per-CPU counters nor a load average")
+    cpus = _threads._usable_cpus()
+    assert 0.0 <= idle <= (len(cpus) if cpus is not None else 10**6)
 
 
 def test_limit_during_fit_restored_after(caller_threads, seen, X, monkeypatch):
     monkeypatch.setenv(NUM_THREADS_ENV, "1")
     est = _fast().fit(X)
     assert seen["fit"] == seen["infer"] == (1, [1])  # training, and the labelling of the training rows
+    assert est.n_threads_ == 1
     assert torch.get_num_threads() == 3 and _blas_threads() == [3]
     seen.clear()
     monkeypatch.setenv(NUM_THREADS_ENV, "2")
@@ -98,12 +143,6 @@ def test_bad_value_is_a_clear_error(caller_threads, X, monkeypatch, value):
     with pytest.raises(ValueError, match=f"{NUM_THREADS_ENV}.*positive integer"):
         _fast().fit(X)
     assert torch.get_num_threads() == 3 and _blas_threads() == [3]
-
-
-def test_empty_value_means_unset(caller_threads, seen, X, monkeypatch):
-    monkeypatch.setenv(NUM_THREADS_ENV, " ")
-    _fast().fit(X)
-    assert seen["fit"] == (3, [3])
 
 
 def test_same_results_with_and_without_the_variable_at_one_thread(X, monkeypatch):
