@@ -10,8 +10,22 @@ import numpy as np
 
 
 def mean_std(values, digits: int = 4) -> str:
-    """``mean ± std`` with ``digits`` decimals."""
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+    """``mean ± std`` with ``digits`` decimals; the sample standard deviation (``ddof=1``), 0 for one value."""
+    std = np.std(values, ddof=1) if len(values) > 1 else 0.0
+    return f"{np.mean(values):.{digits}f} ± {std:.{digits}f}"
+
+
+def code_of(runs: list[dict]) -> str:
+    """The code version of a table cell's runs: the short commit(s), ``*`` when the tree had uncommitted changes,
+    ``mixed:`` when the runs come from more than one version, ``unrecorded`` for runs that predate the record."""
+    versions = sorted({(r["commit"][:8] + ("*" if r.get("dirty") else "")) if r.get("commit") else "unrecorded"
+                       for r in runs})
+    return versions[0] if len(versions) == 1 else "mixed: " + ", ".join(versions)
+
+
+def lines_of(runs: list[dict]) -> str:
+    """The line numbers of a cell's runs in the run cache (the runs the cell uses; superseded runs stay there)."""
+    return ",".join(str(r["_line"]) for r in sorted(runs, key=lambda r: r["seed"]) if "_line" in r)
 
 
 def summary(runs: list[dict], groups, rows) -> str:
@@ -38,15 +52,19 @@ def report(runs: list[dict], groups, rows, notes: list[str]) -> str:
     """The whole report: the ACC :func:`summary`, then one row per (data set, method) with every metric
     (``notes`` are the lines above that table: machine, settings), then SPC's rounds."""
     lines = [
-        "ACC, mean ± std over the seeds listed in the detailed table below (with the settings of each row).",
+        "ACC, mean ± sample standard deviation over the seeds listed in the detailed table below (with the settings "
+        "of each row). In that table, *code* is the commit the runs used (`unrecorded` for runs made before commits "
+        "were recorded, `mixed` when a cell's runs come from different versions) and *runs* the line numbers of the "
+        "runs in `runs.jsonl` that the cell uses (later runs of the same cell supersede earlier ones, which stay in "
+        "the file).",
         "",
         summary(runs, groups, rows),
         "## Every metric",
         "",
         *notes,
         "",
-        "| dataset | method | ACC | NMI | ARI | fit s | peak MiB | seeds |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dataset | method | ACC | NMI | ARI | fit s | peak MiB | seeds | code | runs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for ds in [d for datasets in groups for d in datasets]:
         for m in rows:
@@ -57,7 +75,8 @@ def report(runs: list[dict], groups, rows, notes: list[str]) -> str:
             lines.append(
                 f"| {ds} | {m} | {mean_std([r['acc'] for r in rs])} | {mean_std([r['nmi'] for r in rs])} | "
                 f"{mean_std([r['ari'] for r in rs])} | {np.mean([r['sec'] for r in rs]):.1f} | "
-                f"{np.max([r['peak_mib'] for r in rs]):.0f} | {','.join(map(str, seeds))} |"
+                f"{np.max([r['peak_mib'] for r in rs]):.0f} | {','.join(map(str, seeds))} | {code_of(rs)} | "
+                f"{lines_of(rs)} |"
             )
     spc = sorted((r for r in runs if r["method"] == "SPC" and "rounds" in r), key=lambda r: (r["dataset"], r["seed"]))
     if spc:

@@ -383,12 +383,12 @@ def _cache(path: Path) -> list[dict]:
     if not path.exists():
         return []
     latest = {}
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
         if line.strip():
             r = json.loads(line)
             row = row_of(r)
             if row is not None:
-                latest[(row, r["dataset"], r["seed"])] = {**r, "method": row}
+                latest[(row, r["dataset"], r["seed"])] = {**r, "method": row, "_line": number}
     return list(latest.values())
 
 
