@@ -226,6 +226,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         if trainer.stopped:
             where = f"training interrupted during stage {trainer.stopped_in!r}"
         self.interrupted_ = where is not None
+        self.n_iter_ = sum(1 for r in self.history_ if "epoch" in r)
         for name in self._inference_modules():
             obj = getattr(self, name)
             if isinstance(obj, torch.nn.Module):

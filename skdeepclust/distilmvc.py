@@ -521,6 +521,9 @@ class DistilMVC(BaseDeepClusterer):
         Device used for training.
     n_threads_ : int
         CPU threads the fit ran on (:ref:`threads`).
+    n_iter_ : int
+        Training epochs run, over all stages. A stage ends before its length only when a stopping rule
+        ends it; its last ``history_`` row then says why (``"stop"``).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     n_features_out_ : int

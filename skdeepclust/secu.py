@@ -437,6 +437,9 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         Training device.
     n_threads_ : int
         CPU threads the fit ran on (:ref:`threads`).
+    n_iter_ : int
+        Training epochs run, over all stages. A stage ends before its length only when a stopping rule
+        ends it; its last ``history_`` row then says why (``"stop"``).
     n_features_in_ : int
         Number of input columns.
     n_features_out_ : int

@@ -453,6 +453,9 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         Device used for training.
     n_threads_ : int
         CPU threads the fit ran on (:ref:`threads`).
+    n_iter_ : int
+        Training epochs run, over all stages. A stage ends before its length only when a stopping rule
+        ends it; its last ``history_`` row then says why (``"stop"``).
     interrupted_ : bool
         Whether training was interrupted (:ref:`failure_safety`).
     init_scores_ : ndarray of shape (n_init,)

@@ -129,7 +129,7 @@ def test_default_schedule_is_set_in_steps(monkeypatch):
     X, _ = make_blobs(40, centers=2, n_features=4, random_state=0)
     est = small_secu(n_clusters=2, n_epochs="auto", n_epochs_warmup=1, batch_size=16).fit(X)
     assert est.n_epochs_ == 4  # 3 batches per epoch -> 4 epochs for 12 steps
-    assert len(est.history_) == 4 and sum(h["steps"] for h in est.history_) == 12
+    assert len(est.history_) == est.n_iter_ == 4 and sum(h["steps"] for h in est.history_) == 12
     est = small_secu(n_clusters=2, n_epochs="auto", n_epochs_warmup=5, batch_size=16).fit(X)
     assert est.n_epochs_ == 7  # at least n_epochs_warmup + 2
     assert small_secu(n_clusters=2, n_epochs=3).fit(X).n_epochs_ == 3

@@ -152,6 +152,7 @@ def test_spc_rounds_history_and_kept_round():
     np.testing.assert_array_equal(est.labels_, est.rounds_[est.best_round_]["labels"])
     if len(ends) < 5:
         assert "stop" in ends[-1] and fractions.index(max(fractions)) == len(fractions) - 3
+    assert est.n_iter_ == 2 + len(rows)  # epochs run (the vote is no epoch), the early end included
 
 
 def test_cleared_adam_state_is_a_new_adam():
