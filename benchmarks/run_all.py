@@ -398,14 +398,20 @@ def summary(runs: list[dict]) -> str:
     return _summary(runs, (MULTI_VIEW, SINGLE_VIEW, TABULAR), ROWS)
 
 
+def _sets_run(runs: list[dict], row: str) -> str:
+    """The data sets a table row has runs on, in the order of its data set list, or that it has none."""
+    done = {r["dataset"] for r in runs if r["method"] == row}
+    return ", ".join(d for d in VARIANT_DATASETS.get(row, DEEP.get(row, [])) if d in done) or "no runs"
+
+
 def table(runs: list[dict]) -> str:
     """The Markdown report: the ACC summary, then one row per (dataset, method) with every metric."""
     notes = [
         f"CPU ({platform.machine()}), seeds as listed; peak memory = max RSS of the run's own process.",
         "Settings other than the defaults: "
         + "; ".join(f"{m}: {json.dumps(s)}" for m, s in SETTINGS.items())
-        + ". Variant rows: "
-        + "; ".join(f"{name} = {cls}({json.dumps(p)}) on {', '.join(VARIANT_DATASETS[name])}"
+        + ". Variant rows (with the data sets they have runs on): "
+        + "; ".join(f"{name} = {cls}({json.dumps(p)}) on {_sets_run(runs, name)}"
                     for name, (cls, p) in VARIANTS.items())
         + ".",
         "Peer rows (other packages, their defaults; studies/peers.md gives their CPU seconds, as their runs here "
