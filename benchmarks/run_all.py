@@ -348,6 +348,8 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
         est = estimator_type(estimator_class(method))(**params)
         labels = est.fit_predict(X)
     sec, cpu_sec = time.perf_counter() - t0, time.process_time() - c0
+    if FITS is not None and method in DEEP:
+        _save_fit(method, dataset, seed, labels, est.transform(X))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     record = {"method": method, "estimator": estimator_class(method), "dataset": dataset, "seed": seed,
               **evaluate_clustering(y, labels), "sec": sec, "cpu_sec": cpu_sec, "peak_mib": peak_mib,
@@ -360,6 +362,19 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
 
         record["package"] = {PEERS[method][0]: version(PEERS[method][0])}
     return record
+
+
+#: a folder where each main-row deep fit leaves its labels and embedding (``--save-fits``), for studies of the
+#: final partition that need no refit; ``None``: nothing is saved
+FITS: Path | None = None
+
+
+def _save_fit(method: str, dataset: str, seed: int, labels, embedding) -> None:
+    import numpy as np
+
+    FITS.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(FITS / f"{method}_{dataset}_{seed}.npz", labels=np.asarray(labels),
+                        embedding=np.asarray(embedding, dtype=np.float32), **code_version())
 
 
 def _fit_peer(method: str, Xb, sizes, k: int, seed: int):
@@ -433,8 +448,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "full_table.md")
     ap.add_argument("--force", action="store_true", help="re-run runs already in the cache")
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--save-fits", type=Path, default=None,
+                    help="folder where each main-row deep fit leaves its labels and embedding (.npz)")
     ap.add_argument("--one", nargs=3, metavar=("METHOD", "DATASET", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global FITS
+    FITS = args.save_fits
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))))
         return
@@ -451,7 +470,8 @@ def main() -> None:
                 for seed in args.seeds:
                     if (m, ds, seed) in done and not args.force:
                         continue
-                    out = subprocess.run([sys.executable, __file__, "--one", m, ds, str(seed)], check=True,
+                    extra = ["--save-fits", str(args.save_fits)] if args.save_fits else []
+                    out = subprocess.run([sys.executable, __file__, *extra, "--one", m, ds, str(seed)], check=True,
                                          capture_output=True, text=True).stdout
                     record = json.loads(out.strip().splitlines()[-1])
                     print(json.dumps(record), flush=True)
