@@ -34,7 +34,7 @@ from .base import BaseDeepClusterer
 from .cluster import kmeans, knn_vote, spectral_knn
 from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
 from .nn import ProjectionHead
-from .single_view import SingleViewMixin
+from .single_view import SingleViewMixin, stop_when_stable
 from .training import (
     Callback,
     EMAUpdate,
@@ -357,6 +357,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     n_neighbors : int, default=10
         With ``"spectral"``: neighbours per point of the graph, and ``predict``'s voters (at most the
         size of the smallest cluster).
+    tol : float, default=0.0
+        Stop training once fewer than this share of a fixed subsample of rows changed cluster between
+        epochs, at 3 epochs in a row after the warm-up; ``0``: train the whole schedule (:ref:`convergence`).
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows (on the training device); ``None`` picks
         :class:`~skdeepclust.augment.ImageAugment` for images or
@@ -454,6 +457,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         "kmeans_n_init": [IntInterval(1, None, closed="left")],
         "final_clustering": [StrOptions({"spectral", "kmeans"})],
         "n_neighbors": [IntInterval(1, None, closed="left")],
+        "tol": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -479,6 +483,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         kmeans_n_init: int = 10,
         final_clustering: str = "spectral",
         n_neighbors: int = 10,
+        tol: float = 0.0,
         augment=None,
         device="auto",
         random_state=None,
@@ -506,6 +511,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         self.kmeans_n_init = kmeans_n_init
         self.final_clustering = final_clustering
         self.n_neighbors = n_neighbors
+        self.tol = tol
         self.augment = augment
         self.device = device
         self.random_state = random_state
@@ -535,6 +541,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         ]
         if self.prototype_weight > 0:
             callbacks.insert(0, pseudo)
+            callbacks += stop_when_stable(self.tol, lambda: pseudo.labels)
         trainer.run("hadis", step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer,
                     modules=[net.online, net.predictor, net.target], callbacks=callbacks)
         net.eval()

@@ -10,6 +10,7 @@ full objective) and the estimator.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from numbers import Real
@@ -29,7 +30,7 @@ from .losses import (
     topk_agreement_mask,
 )
 from .nn import ClusterHead, ProjectionHead
-from .single_view import SingleViewMixin
+from .single_view import SingleViewMixin, stable_rows, stop_when_stable
 from .training import LoopState, Trainer, embed_batches, epochs_for_steps
 
 __all__ = ["MTDC"]
@@ -164,6 +165,11 @@ def _stage_epochs(n_epochs, n_epochs_warmup, n_samples: int, batch_size: int, mu
     return n_epochs, n_epochs // 2 if n_epochs_warmup == "auto" else min(n_epochs_warmup, n_epochs)
 
 
+def _head_labels(net: _MTDCNet, X: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """The cluster head's clusters of ``X[rows]`` (eval mode), which the ``tol`` rule follows."""
+    return embed_batches(lambda b: net(b)[1].argmax(1), X[rows], [net])
+
+
 # -------------------------------------------------------------------------------------------------- estimator
 class MTDC(SingleViewMixin, BaseDeepClusterer):
     """Mutual-taught deep clustering (MTDC) on a Contrastive Clustering (CC) baseline.
@@ -225,6 +231,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Epochs of the plain CC objective (history stage ``"cc"``) before the mutual terms join (stage
         ``"mtdc"``); ``"auto"``: half of the epochs, ``0``: the full objective from the first step, as
         the reference code (:ref:`warm-up <mtdc_warmup>`).
+    tol : float, default=0.0
+        Stop training once fewer than this share of a fixed subsample of rows changed cluster between
+        epochs, at 3 epochs in a row of the mutual stage; ``0``: train the whole schedule (:ref:`convergence`).
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows; ``None`` picks image or tabular defaults.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -315,6 +324,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         "temperature_supcon": [Interval(Real, 0, None, closed="neither")],
         "topk": [IntInterval(1, None, closed="left")],
         "n_epochs_warmup": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
+        "tol": [Interval(Real, 0, 1, closed="left")],
     }
 
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
@@ -340,6 +350,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         temperature_supcon: float = 0.5,
         topk: int = 3,
         n_epochs_warmup: int | str = "auto",
+        tol: float = 0.0,
         augment=None,
         device="auto",
         random_state=None,
@@ -363,6 +374,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.temperature_supcon = temperature_supcon
         self.topk = topk
         self.n_epochs_warmup = n_epochs_warmup
+        self.tol = tol
         self.augment = augment
         self.device = device
         self.random_state = random_state
@@ -388,7 +400,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loop = dict(n_samples=X.shape[0], batch_size=self.batch_size, optimizer=optimizer, modules=[net])
         trainer.run("cc", warmup, n_epochs=self.n_epochs_warmup_, **loop)
-        trainer.run("mtdc", full, n_epochs=self.n_epochs_ - self.n_epochs_warmup_, **loop)
+        rows = stable_rows(X.shape[0], ctx) if self.tol > 0 else None
+        stop = stop_when_stable(self.tol, functools.partial(_head_labels, net, X, rows))
+        trainer.run("mtdc", full, n_epochs=self.n_epochs_ - self.n_epochs_warmup_, callbacks=stop, **loop)
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         probs = mods["network_"](self._scaled(mods, X))[1].to(X.dtype)

@@ -21,7 +21,7 @@ from ._utils import build_module
 from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .nn import ProjectionHead
-from .single_view import SingleViewMixin
+from .single_view import SingleViewMixin, stop_when_stable
 from .training import (
     Callback,
     LoopState,
@@ -401,6 +401,9 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         SGD momentum (both groups).
     weight_decay : float, default=1e-4
         SGD weight decay (both groups).
+    tol : float, default=0.0
+        Stop training once fewer than this share of a fixed subsample of rows changed cluster between
+        epochs, at 3 epochs in a row; ``0``: train the whole schedule (:ref:`convergence`).
     augment : callable, default=None
         ``augment(x, generator) -> x'``; ``None`` picks image or tabular defaults (see :ref:`images`).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -490,6 +493,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         "n_epochs_warmup": [IntInterval(0, None, closed="left")],
         "center_lr": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
+        "tol": [Interval(Real, 0, 1, closed="left")],
     }
 
     _data_parallel = True  # see skdeepclust.distributed
@@ -518,6 +522,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         center_lr: float = 1.0,
         momentum: float = 0.9,
         weight_decay: float = 1e-4,
+        tol: float = 0.0,
         augment=None,
         device="auto",
         random_state=None,
@@ -546,6 +551,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         self.center_lr = center_lr
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.tol = tol
         self.augment = augment
         self.device = device
         self.random_state = random_state
@@ -582,7 +588,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         step = _SeCuStep(net, X, augment, ctx.device_generator, assignments, snapshot, self.temperature_instance,
                          self.temperature_center, self.label_weight)
         callbacks = [snapshot, _SmallestCluster(assignments.labels[0], sizes[0]),
-                     LRSchedule(optimizer, [encoder_lr, None])]
+                     LRSchedule(optimizer, [encoder_lr, None]),
+                     *stop_when_stable(self.tol, lambda: assignments.labels[0])]
         trainer.run("secu", step, n_samples=n, n_epochs=n_epochs, batch_size=batch, optimizer=optimizer,
                     modules=[net], drop_last=False, callbacks=callbacks)
         self.assignments_ = [a.cpu().numpy() for a in assignments.labels]

@@ -19,8 +19,34 @@ from ._utils import FitContext, build_module
 from ._validation import PositiveInts
 from .augment import ImageAugment, TabularAugment
 from .nn import make_encoder, output_dim
+from .training import Callback, StopWhenStable
 
-__all__ = ["SingleViewMixin"]
+__all__ = ["STABLE_CHECKS", "STABLE_ROWS", "SingleViewMixin", "stable_rows", "stop_when_stable"]
+
+#: rows of the fixed subsample whose clusters the ``tol`` rule follows
+STABLE_ROWS = 2048
+#: epochs in a row with fewer than ``tol`` of those rows changing cluster that end training
+STABLE_CHECKS = 3
+
+
+def stable_rows(n_samples: int, ctx: FitContext) -> torch.Tensor:
+    """The fixed subsample of the ``tol`` rule.
+
+    Every row up to :data:`STABLE_ROWS` rows, else a random draw of that many from the fit's generator (so only a
+    fit with ``tol > 0`` draws it).
+    """
+    if n_samples <= STABLE_ROWS:
+        return torch.arange(n_samples, device=ctx.device)
+    return torch.randperm(n_samples, generator=ctx.generator)[:STABLE_ROWS].sort().values.to(ctx.device)
+
+
+def stop_when_stable(tol: float, assign) -> list[Callback]:
+    """The callbacks of the ``tol`` rule: none for ``tol=0``.
+
+    Else :class:`~skdeepclust.training.StopWhenStable` checks ``assign()`` after every epoch and ends the stage at
+    :data:`STABLE_CHECKS` checks in a row below ``tol``.
+    """
+    return [StopWhenStable(assign, tol, patience=STABLE_CHECKS)] if tol > 0 else []
 
 
 class SingleViewMixin:

@@ -201,7 +201,8 @@ class StopWhenStable(Callback):
     Parameters
     ----------
     assign : callable
-        ``assign() -> labels`` (array or tensor of int), the current clusters of the fixed rows.
+        ``assign() -> labels`` (array or tensor of int), the current clusters of the fixed rows, or ``None``
+        while there are none yet (the check is skipped).
     tol : float
         Share of rows below which the partition counts as unchanged.
     every : int, default=1
@@ -222,6 +223,8 @@ class StopWhenStable(Callback):
         if (state.epoch + 1) % self.every:
             return
         labels = self.assign()
+        if labels is None:
+            return
         labels = (labels.cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)).astype(np.int64)
         if self._previous is not None:
             changed = float(np.mean(align_labels(labels, self._previous) != self._previous))
