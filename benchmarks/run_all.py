@@ -314,6 +314,10 @@ def _load(dataset: str):
     return X, y, shape, None, X  # tabular sets: shape None
 
 
+#: the Gaussian mixture's covariance regularisation when the default (1e-6) leaves a component singular
+GMM_REG_COVAR = 1e-3
+
+
 def run_one(method: str, dataset: str, seed: int) -> dict:
     """Fit one method on one dataset with one seed; return metrics, seconds and peak memory."""
     import torch
@@ -324,6 +328,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
 
     X, y, shape, sizes, Xb = _load(dataset)
     k = int(y.max()) + 1
+    gmm_note: dict = {}
     t0, c0 = time.perf_counter(), time.process_time()
     if method == "KMeans":
         labels = KMeans(k, n_init=10, random_state=seed).fit_predict(Xb)
@@ -336,7 +341,12 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
             from sklearn.decomposition import PCA
 
             Xp = PCA(50, random_state=seed).fit_transform(Xb)
-        labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
+        try:
+            labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
+        except ValueError:  # a collapsed component (Isolet: 26 classes of 60 rows in 50 dimensions)
+            labels = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=GMM_REG_COVAR,
+                                     random_state=seed).fit_predict(Xp.astype("float64"))
+            gmm_note = {"reg_covar": GMM_REG_COVAR}
     elif method in PEERS:
         labels = _fit_peer(method, Xb, sizes, k, seed)
     else:
@@ -354,7 +364,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
     record = {"method": method, "estimator": estimator_class(method), "dataset": dataset, "seed": seed,
               **evaluate_clustering(y, labels), "sec": sec, "cpu_sec": cpu_sec, "peak_mib": peak_mib,
               "threads": torch.get_num_threads(),
-              "settings": settings_for(method, dataset), **code_version()}
+              "settings": {**settings_for(method, dataset), **gmm_note}, **code_version()}
     if method == "SPC":
         record["rounds"] = spc_rounds(est, X, y)
     if method in PEERS:
