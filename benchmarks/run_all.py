@@ -346,7 +346,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
         except ValueError:  # a collapsed component (Isolet: 26 classes of 60 rows in 50 dimensions)
             labels = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=GMM_REG_COVAR,
                                      random_state=seed).fit_predict(Xp.astype("float64"))
-            gmm_note = {"reg_covar": GMM_REG_COVAR}
+            gmm_note = {"gmm_reg_covar": GMM_REG_COVAR}
     elif method in PEERS:
         labels = _fit_peer(method, Xb, sizes, k, seed)
     else:
@@ -364,7 +364,7 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
     record = {"method": method, "estimator": estimator_class(method), "dataset": dataset, "seed": seed,
               **evaluate_clustering(y, labels), "sec": sec, "cpu_sec": cpu_sec, "peak_mib": peak_mib,
               "threads": torch.get_num_threads(),
-              "settings": {**settings_for(method, dataset), **gmm_note}, **code_version()}
+              "settings": settings_for(method, dataset), **gmm_note, **code_version()}
     if method == "SPC":
         record["rounds"] = spc_rounds(est, X, y)
     if method in PEERS:
