@@ -57,7 +57,8 @@ def test_summary_has_one_row_per_method_and_one_block_per_kind(run_all):
     assert blocks[0].splitlines()[0] == "| method | BDGP |"
     assert "| DistilMVC | 0.700 ± 0.000 |" in blocks[0]
     assert blocks[1].splitlines()[0] == "| method | USPS |"
-    assert "| SeCu | 0.850 ± 0.050 |" in blocks[1] and "| KMeans | 0.500 ± 0.000 |" in blocks[1]
+    assert "| SeCu | 0.850 ± 0.071 |" in blocks[1]  # the sample std of 0.8 and 0.9
+    assert "| KMeans | 0.500 ± 0.000 |" in blocks[1]
     assert "HaDis" not in text  # no runs, no row
 
 
@@ -109,9 +110,13 @@ def test_cache_keeps_the_latest_run_of_each_row(run_all, tmp_path):
 
 def test_report_lists_every_metric_per_row(run_all):
     runs = [_run("SeCu", "USPS", 0, 0.8), _run("SeCu", "USPS", 1, 0.9)]
+    runs[0].update(commit="a" * 40, dirty=False, _line=7)
+    runs[1].update(commit="b" * 40, dirty=True, _line=9)
     text = run_all.table(runs)
-    assert text.startswith("ACC, mean ± std")
-    assert "| USPS | SeCu | 0.8500 ± 0.0500 | 0.8500 ± 0.0500 | 0.8500 ± 0.0500 | 1.0 | 100 | 0,1 |" in text
+    assert text.startswith("ACC, mean ± sample standard deviation")
+    # the sample std of 0.8 and 0.9; the two runs' code versions (the second with uncommitted changes) and cache lines
+    assert ("| USPS | SeCu | 0.8500 ± 0.0707 | 0.8500 ± 0.0707 | 0.8500 ± 0.0707 | 1.0 | 100 | 0,1 | "
+            "mixed: aaaaaaaa, bbbbbbbb* | 7,9 |") in text
     assert "SPC rounds" not in text
 
 
