@@ -15,14 +15,14 @@ from .cluster._n_clusters import check_range, estimate
 
 __all__ = ["estimate_n_clusters"]
 
-METHODS = ("modularity", "eigengap")
+METHODS = ("eigengap", "modularity")
 
 
 def estimate_n_clusters(
     X,
     *,
     n_clusters_range: tuple[int, int] | None = None,
-    method: str = "modularity",
+    method: str = "eigengap",
     n_neighbors: int = 10,
     resolution: float = 1.0,
     max_samples: int | None = 10_000,
@@ -32,13 +32,20 @@ def estimate_n_clusters(
     """Estimate the number of clusters of ``X`` from its k-nearest-neighbour graph, without labels.
 
     The rows are joined to their ``n_neighbors`` nearest rows (Euclidean, symmetrised,
-    :func:`~skdeepclust.cluster.knn_graph`), and the leading eigenvectors of the graph's normalised
-    adjacency are computed once. ``method="modularity"`` clusters the graph spectrally into every candidate
-    number ``k`` of clusters (the first ``k`` eigenvectors, column-pivoted QR assignment, no restarts) and
-    returns the ``k`` whose clustering has the highest modularity ``inside - resolution * expected`` (the
-    share of edge weight inside the clusters minus the share expected by chance, the quantity that the
-    estimators' :meth:`score` measures on the same graph). ``method="eigengap"`` returns the ``k`` with the
-    largest gap ``lambda_{k+1} - lambda_k`` between eigenvalues of the normalised Laplacian.
+    :func:`~skdeepclust.cluster.knn_graph`). When that graph falls apart into connected components of
+    comparable sizes (each at least half the mean size) and their number is in ``n_clusters_range``, that
+    number is returned. Otherwise the smallest eigenvalues ``lambda_1 <= lambda_2 <= ...`` of the graph's
+    normalised Laplacian are computed once, and:
+
+    - ``method="eigengap"`` (default) returns the ``k`` with the largest scaled gap
+      ``(lambda_{k+1} - lambda_k) / lambda_{k+1} ** 0.25``. The scaling discounts the gaps high in the
+      spectrum, whose spacing grows with ``k`` on any graph (the classical eigengap, without it, often
+      picks a large ``k`` on real data);
+    - ``method="modularity"`` clusters the graph spectrally into every candidate ``k`` (the first ``k``
+      eigenvectors, column-pivoted QR assignment, no restarts) and returns the ``k`` of highest modularity
+      ``inside - resolution * expected`` (the share of edge weight inside the clusters minus the share
+      expected by chance, what the estimators' ``score`` measures on the same graph). It costs a
+      clustering per candidate.
 
     Scale the features first as the clustering should see them (e.g. :class:`~sklearn.preprocessing.StandardScaler`
     for tabular data, :class:`~skdeepclust.ViewScaler` for views side by side): the neighbours are Euclidean.
@@ -51,9 +58,9 @@ def estimate_n_clusters(
     n_clusters_range : (int, int), optional
         Smallest and largest candidate, both included; ``2 <= lower <= upper < n_samples``. ``None``:
         ``(2, min(n_samples // 10, 200))`` (at least ``(2, 2)``): clusters of fewer than about 10 samples, the
-        graph's neighbourhood size, are not looked for. Candidates are every number up to 30, then steps of
-        about 5 %.
-    method : {"modularity", "eigengap"}, default="modularity"
+        graph's neighbourhood size, are not looked for. ``method="modularity"`` tries every number up to 30,
+        then steps of about 5 %.
+    method : {"eigengap", "modularity"}, default="eigengap"
         How the number is chosen (see above).
     n_neighbors : int, default=10
         Neighbours per row of the graph.
@@ -73,9 +80,10 @@ def estimate_n_clusters(
     n_clusters : int
         The estimate, within ``n_clusters_range``.
     curves : dict
-        Only with ``return_curves=True``: ``"candidates"`` (the numbers tried), ``"modularity"`` or
-        ``"eigengap"`` (the criterion of each) and ``"eigenvalues"`` (the largest eigenvalues of the normalised
-        adjacency, descending).
+        Only with ``return_curves=True``: ``"components"`` (the number of comparable connected components
+        that decided, or 0), ``"candidates"`` (the numbers weighed), and unless the components decided,
+        ``"eigengap"`` or ``"modularity"`` (the criterion of each candidate) and ``"eigenvalues"`` (the
+        largest eigenvalues ``1 - lambda`` of the normalised adjacency, descending).
 
     Raises
     ------

@@ -1,9 +1,10 @@
 """Estimating the number of clusters from the k-nearest-neighbour graph of the data, without labels.
 
-The kernel of :func:`skdeepclust.estimate_n_clusters`: one eigen-decomposition of the normalised adjacency
-of the symmetric k-NN graph (:func:`normalised_spectrum`), the spectral clustering of every candidate number of
-clusters on its leading eigenvectors and the modularity terms of each (:func:`modularity_terms`), and the rule
-that turns them into one number (:func:`choose_k`).
+The kernel of :func:`skdeepclust.estimate_n_clusters` (:func:`estimate`): one eigen-decomposition of the
+normalised adjacency of the symmetric k-NN graph (:func:`normalised_spectrum`) and its scaled eigengaps
+(:func:`eigengap_scores`), or the spectral clustering of every candidate number of clusters on its leading
+eigenvectors and the modularity terms of each (:func:`modularity_terms`). The benchmark of the estimate
+(``benchmarks/n_clusters.py``) calls these pieces too.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ DENSE_MAX_NODES = 2500
 
 
 def normalised_spectrum(
-    graph: sparse.spmatrix, n_values: int, random_state: int | np.random.Generator | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    graph: sparse.spmatrix,
+    n_values: int,
+    random_state: int | np.random.Generator | None = None,
+    vectors: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """The largest eigenvalues and eigenvectors of the normalised adjacency ``D^-1/2 A D^-1/2`` of a graph.
 
     Self-loops are ignored. Eigenvalue ``mu`` of the normalised adjacency is ``1 - lambda`` for the
@@ -39,13 +43,15 @@ def normalised_spectrum(
         How many of the largest eigenvalues (at most ``n``).
     random_state : int or numpy.random.Generator, optional
         Seed of the Lanczos start vector (graphs of more than ``DENSE_MAX_NODES`` nodes).
+    vectors : bool, default=True
+        Whether to compute the eigenvectors too (``False`` is cheaper).
 
     Returns
     -------
     values : ndarray of shape (n_values,)
         Eigenvalues, descending.
-    vectors : ndarray of shape (n, n_values)
-        Their eigenvectors, in the same order.
+    vectors : ndarray of shape (n, n_values) or None
+        Their eigenvectors, in the same order (``None`` with ``vectors=False``).
     inv_sqrt_degree : ndarray of shape (n,)
         ``1 / sqrt(degree)`` of every node (rows of the spectral embedding are the eigenvectors times it).
     """
@@ -54,15 +60,17 @@ def normalised_spectrum(
     n_values = int(min(n_values, n))
     inv_sqrt = 1.0 / np.sqrt(np.maximum(np.asarray(A.sum(axis=1)).ravel(), 1e-12))
     S = (sparse.diags(inv_sqrt) @ A @ sparse.diags(inv_sqrt)).tocsr()
+    want = vectors
     if n <= DENSE_MAX_NODES or n_values >= n - 1:
-        values, vectors = linalg.eigh(S.toarray(), subset_by_index=[n - n_values, n - 1])
+        out = linalg.eigh(S.toarray(), subset_by_index=[n - n_values, n - 1], eigvals_only=not want)
     else:
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            values, vectors = eigsh(S, k=n_values, which="LA", v0=rng.uniform(-1, 1, n), tol=1e-8)
+            out = eigsh(S, k=n_values, which="LA", v0=rng.uniform(-1, 1, n), tol=1e-8, return_eigenvectors=want)
+    values, vecs = out if want else (out, None)
     order = np.argsort(values)[::-1]
-    return values[order], vectors[:, order], inv_sqrt
+    return values[order], (vecs[:, order] if want else None), inv_sqrt
 
 
 def modularity_terms(
@@ -113,6 +121,24 @@ def candidate_ks(lower: int, upper: int) -> np.ndarray:
     return np.unique(np.asarray(ks, dtype=np.int64))
 
 
+def shared_neighbor_graph(indices: np.ndarray) -> sparse.csr_matrix:
+    """The k-NN graph reweighted by shared neighbours: each edge weighs the Jaccard index of the two neighbour lists.
+
+    ``indices`` as :func:`nearest_neighbors` returns them (each row first in its own list). An edge of the
+    symmetric k-NN graph between two points whose lists share ``s`` of their ``k`` entries weighs
+    ``s / (2k - s)`` (PhenoGraph's weighting): edges across a sparse gap between clusters, whose ends have
+    different neighbours, weigh little.
+    """
+    n, k = indices.shape
+    conn = sparse.csr_matrix((np.ones(indices.size), (np.repeat(np.arange(n), k), indices.ravel())), shape=(n, n))
+    edges = ((conn + conn.T) > 0).astype(np.float64)
+    shared = (conn @ conn.T).multiply(edges).tocsr()
+    shared.data = shared.data / (2 * k - shared.data)
+    shared.setdiag(0.0)
+    shared.eliminate_zeros()
+    return shared
+
+
 def separated_components(graph: sparse.spmatrix) -> int:
     """The number of connected components of a graph when they are of comparable sizes, else 0.
 
@@ -153,19 +179,35 @@ def check_range(n_clusters_range, n_samples: int) -> tuple[int, int]:
     return lower, upper
 
 
+#: the exponent of the eigengap's scaling, ``(lambda_{k+1} - lambda_k) / lambda_{k+1} ** GAP_EXPONENT``
+GAP_EXPONENT = 0.25
+
+
+def eigengap_scores(values: np.ndarray, lower: int, upper: int, exponent: float = GAP_EXPONENT) -> np.ndarray:
+    """The scaled eigengap of every candidate ``k = lower .. upper`` from the normalised adjacency's eigenvalues.
+
+    ``(lambda_{k+1} - lambda_k) / lambda_{k+1} ** exponent`` with ``lambda = 1 - mu`` the eigenvalues of the
+    normalised Laplacian, ascending (``values``: ``mu``, descending, at least ``upper + 1`` of them). With
+    ``exponent=0`` the classical eigengap; a positive exponent discounts the gaps high in the spectrum, whose
+    spacing grows with ``k`` on any graph, against the gaps low in it.
+    """
+    lam = np.clip(1.0 - np.asarray(values, dtype=np.float64)[: upper + 1], 0.0, None)
+    gaps = lam[lower:] - lam[lower - 1 : upper]  # k = lower .. upper: lambda_{k+1} - lambda_k
+    return gaps / np.maximum(lam[lower:], 1e-12) ** exponent
+
+
 def estimate(
     X: np.ndarray,
     lower: int,
     upper: int,
-    method: str = "modularity",
+    method: str = "eigengap",
     n_neighbors: int = 10,
     resolution: float = 1.0,
     random_state: np.random.Generator | None = None,
 ) -> tuple[int, dict]:
     """The estimate of :func:`skdeepclust.estimate_n_clusters` on a validated float64 array.
 
-    Returns the number of clusters and the curves it was chosen from (``candidates``, ``eigenvalues``, and
-    ``modularity`` for ``method="modularity"``).
+    Returns the number of clusters and the curves it was chosen from.
     """
     import torch
 
@@ -175,36 +217,16 @@ def estimate(
     graph = knn_graph(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64)), n_neighbors, random_state=rng)
     n_parts = separated_components(graph)
     if lower <= n_parts <= upper:  # the graph falls apart into comparable pieces: nothing to weigh
-        return n_parts, {"components": n_parts}
-    values, vectors, inv_sqrt = normalised_spectrum(graph, upper + 1, random_state=rng)
-    info = {"eigenvalues": values}
+        return n_parts, {"components": n_parts, "candidates": np.array([n_parts])}
+    values, vectors, inv_sqrt = normalised_spectrum(graph, upper + 1, random_state=rng,
+                                                    vectors=method == "modularity")
+    info = {"components": 0, "eigenvalues": values}
     if method == "eigengap":
-        gaps = values[lower - 1 : upper] - values[lower : upper + 1]  # lambda_{k+1} - lambda_k, k = lower .. upper
-        info["candidates"] = np.arange(lower, upper + 1)
-        info["eigengap"] = gaps
-        return int(lower + np.argmax(gaps)), info
+        scores = eigengap_scores(values, lower, upper)
+        info["candidates"], info["eigengap"] = np.arange(lower, upper + 1), scores
+        return int(lower + np.argmax(scores)), info
     ks = candidate_ks(lower, upper)
     inside, expected = modularity_terms(graph, vectors, inv_sqrt, ks)
     q = inside - resolution * expected
     info["candidates"], info["modularity"] = ks, q
     return int(ks[np.argmax(q)]), info
-
-
-def choose_k(values: np.ndarray, inside: np.ndarray, expected: np.ndarray, lower: int) -> int:
-    """The number of clusters from the spectrum and the modularity terms of the candidates ``lower, lower + 1, ...``.
-
-    Parameters
-    ----------
-    values : ndarray
-        Eigenvalues of the normalised adjacency, descending (at least ``lower + len(inside)``).
-    inside, expected : ndarray of shape (n_candidates,)
-        Modularity terms of the candidates (:func:`modularity_terms`).
-    lower : int
-        The first candidate.
-
-    Returns
-    -------
-    int
-    """
-    q = inside - expected
-    return int(lower + np.argmax(q))
