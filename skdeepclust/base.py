@@ -107,15 +107,22 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def _resolve_n_clusters(self, X: np.ndarray, random_state) -> int:
         """The number of clusters of this fit: ``n_clusters``, or its estimate on ``X`` for ``"auto"``.
 
-        The estimate (:func:`~skdeepclust.estimate_n_clusters`) runs on the input scaled as the label-free
-        :meth:`score` sees it (:func:`~skdeepclust.metrics.reference_space`: each view to unit total variance).
+        The estimate (:func:`~skdeepclust.estimate_n_clusters`) runs on :meth:`_n_clusters_input` of ``X``.
         """
         if self.n_clusters != "auto":
             return int(self.n_clusters)
         from .n_clusters import estimate_n_clusters
 
-        return estimate_n_clusters(reference_space(X, self._view_sizes()), n_clusters_range=self.n_clusters_range,
+        return estimate_n_clusters(self._n_clusters_input(X), n_clusters_range=self.n_clusters_range,
                                    random_state=random_state)
+
+    def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
+        """The validated training input scaled as the networks see it, for the estimate of ``n_clusters="auto"``.
+
+        By default :func:`~skdeepclust.metrics.reference_space` (each view to unit total variance); the
+        subclasses apply their own input scaling.
+        """
+        return reference_space(X, self._view_sizes())
 
     # ------------------------------------------------------------------ scikit-learn API
     @_fit_context(prefer_skip_nested_validation=True)

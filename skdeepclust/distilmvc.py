@@ -429,7 +429,7 @@ class DistilMVC(BaseDeepClusterer):
     ----------
     n_clusters : int or "auto", default=8
         Number of clusters. ``"auto"``: estimated at the start of ``fit`` by
-        :func:`~skdeepclust.estimate_n_clusters` on the training input as :meth:`score` sees it;
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
         ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
     n_clusters_range : (int, int), default=None
         Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
@@ -668,6 +668,12 @@ class DistilMVC(BaseDeepClusterer):
     # ------------------------------------------------------------------ input
     def _view_sizes(self) -> tuple[int, ...]:
         return tuple(self.view_sizes_)
+
+    def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
+        """The views side by side, each feature scaled as ``scaling`` scales it for the network."""
+        X = np.asarray(X, dtype=np.float64)
+        offset, scale = scale_params(X, self.view_sizes_, self.scaling)
+        return (X - offset) / scale
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None

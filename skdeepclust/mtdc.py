@@ -189,7 +189,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     ----------
     n_clusters : int or "auto", default=8
         Number of clusters. ``"auto"``: estimated at the start of ``fit`` by
-        :func:`~skdeepclust.estimate_n_clusters` on the training input as :meth:`score` sees it;
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
         ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
     n_clusters_range : (int, int), default=None
         Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
