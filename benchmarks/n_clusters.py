@@ -201,6 +201,35 @@ def part_auto(X: np.ndarray, upper: int) -> dict:
 PARTS = {"auto": part_auto, "spectral": part_spectral, "sweeps": part_sweeps, "snn": part_snn, "pca": part_pca}
 
 
+def run_fit(method: str, dataset: str, seed: int = 0) -> dict:
+    """One estimator with its defaults, fitted with the true k and with ``n_clusters="auto"``: NMI, ACC, seconds."""
+    from run_all import _load
+
+    import skdeepclust
+    from skdeepclust.metrics import evaluate_clustering
+
+    X, y, shape, sizes, _ = _load(dataset)
+    k_true = int(np.unique(y).size)
+    params = {"device": "cpu", "random_state": seed}
+    if sizes is not None:
+        params["view_sizes"] = sizes
+    elif shape is not None:
+        params["image_shape"] = shape
+    rec = {"dataset": dataset, "part": f"fit:{method}", "method": method, "seed": seed, "n": X.shape[0],
+           "k_true": k_true}
+    for tag, k in (("true", k_true), ("auto", "auto")):
+        est = getattr(skdeepclust, method)(n_clusters=k, **params)
+        t0 = time.perf_counter()
+        labels = est.fit_predict(X)
+        rec[f"sec_{tag}"] = time.perf_counter() - t0
+        rec[f"k_{tag}"] = int(est.n_clusters_)
+        rec.update({f"{m}_{tag}": v for m, v in evaluate_clustering(y, labels).items()})
+    t0 = time.perf_counter()
+    skdeepclust.estimate_n_clusters(est._n_clusters_input(est._validate_input(X, reset=False)), random_state=seed)
+    rec["sec_estimate"] = time.perf_counter() - t0
+    return rec
+
+
 def _cache() -> dict:
     rows = {}
     if CACHE.exists():
@@ -335,8 +364,21 @@ def main() -> None:
     ap.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--fits", nargs="*", default=[], metavar="METHOD:SET",
+                    help="deep fits with the true k and with n_clusters='auto' (e.g. SeCu:digits)")
     args = ap.parse_args()
-    if not args.table_only:
+    if args.fits:
+        cache = _cache()
+        for item in args.fits:
+            method, dataset = item.split(":")
+            if (dataset, f"fit:{method}") in cache and not args.force:
+                continue
+            rec = {**run_fit(method, dataset), "commit": _commit()}
+            with CACHE.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(f"{dataset:14s} {method:9s} k={rec['k_auto']} nmi {rec['nmi_true']:.3f} -> {rec['nmi_auto']:.3f}",
+                  flush=True)
+    elif not args.table_only:
         run(args.datasets, args.parts, args.force)
     TABLE.write_text(table())
     print(TABLE.read_text())
