@@ -230,6 +230,50 @@ def run_fit(method: str, dataset: str, seed: int = 0) -> dict:
     return rec
 
 
+def synthetic() -> str:
+    """Two failure modes on synthetic data: very unequal cluster sizes, and clusters nested in groups."""
+    from sklearn.datasets import make_blobs
+
+    from skdeepclust import estimate_n_clusters
+
+    lines = ["", "## Synthetic: unequal sizes and nested clusters", "",
+             "10-D Gaussian blobs (`make_blobs`, centers in [-10, 10], std 3: a connected 10-NN graph), seed 0. "
+             "Nested: 3 groups far apart (centers in [-60, 60]), each of 3 sub-blobs (std 1.5) around the group's "
+             "center at the given spread, 80 rows each: 9 sub-clusters in 3 groups.", "",
+             "| data | true k | auto (eigengap) | modularity |", "|---|---|---|---|"]
+    for sizes in ([200, 200, 200], [400, 100, 100], [500, 50, 50], [550, 30, 20], [600, 15, 10]):
+        X, _ = make_blobs(n_samples=sizes, n_features=10, cluster_std=3.0, center_box=(-10, 10), random_state=0)
+        lines.append(f"| sizes {sizes} | 3 | {estimate_n_clusters(X, random_state=0)} | "
+                     f"{estimate_n_clusters(X, method='modularity', random_state=0)} |")
+    rng = np.random.default_rng(0)
+    for spread in (4.0, 8.0, 15.0):
+        centers = []
+        for _ in range(3):
+            c = rng.uniform(-60, 60, 10)
+            centers += [c + rng.normal(0, spread, 10) for _ in range(3)]
+        X, _ = make_blobs(n_samples=[80] * 9, centers=np.array(centers), cluster_std=1.5, random_state=0)
+        lines.append(f"| nested, spread {spread:g} | 9 (3 groups) | {estimate_n_clusters(X, random_state=0)} | "
+                     f"{estimate_n_clusters(X, method='modularity', random_state=0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def fits_table() -> str:
+    """The deep fits with the true k and with ``n_clusters="auto"``."""
+    rows = [r for (_, part), r in sorted(_cache().items()) if part.startswith("fit:")]
+    if not rows:
+        return ""
+    lines = ["", "## Deep fits: true k against n_clusters=\"auto\"", "",
+             "Each estimator with its defaults (CPU, seed 0), fitted once with the true k and once with "
+             "`n_clusters=\"auto\"`. `s estimate`: the estimate alone on the same input.", "",
+             "| set | estimator | true k | auto k | NMI true k | NMI auto | ACC true k | ACC auto | s fit true k "
+             "| s fit auto | s estimate |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['dataset']} | {r['method']} | {r['k_true']} | {r['k_auto']} | {r['nmi_true']:.3f} | "
+                     f"{r['nmi_auto']:.3f} | {r['acc_true']:.3f} | {r['acc_auto']:.3f} | {r['sec_true']:.0f} | "
+                     f"{r['sec_auto']:.0f} | {r['sec_estimate']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def _cache() -> dict:
     rows = {}
     if CACHE.exists():
@@ -380,7 +424,7 @@ def main() -> None:
                   flush=True)
     elif not args.table_only:
         run(args.datasets, args.parts, args.force)
-    TABLE.write_text(table())
+    TABLE.write_text(table() + fits_table() + synthetic())
     print(TABLE.read_text())
 
 
