@@ -134,8 +134,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         exactly as it was before the call. ``KeyboardInterrupt`` (Ctrl-C) ends the fit with a usable
         model (``interrupted_ = True``, a ``RuntimeWarning``) once the networks exist; before that, the
         estimator is left as it was and the interrupt is raised again (:ref:`failure_safety`). When the
-        training samples end up in fewer than ``n_clusters`` clusters, a
-        :class:`~sklearn.exceptions.ConvergenceWarning` gives the count.
+        training samples end up in fewer than ``n_clusters_`` clusters, a
+        :class:`~sklearn.exceptions.ConvergenceWarning` gives the count. With ``n_clusters="auto"`` the
+        number of clusters is first estimated from ``X`` (:func:`~skdeepclust.estimate_n_clusters`, once for
+        all ``n_init`` fits, within ``n_clusters_range``); ``n_clusters_`` holds the number used.
 
         The fit (and ``predict``, ``transform``, ``score``) runs on as many torch and BLAS/OpenMP threads as
         there are idle cores when it starts, at most the caller's ``torch.get_num_threads()``, or on the count

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdeepclust import estimate_n_clusters
 
-from ._defaults import NAMES, REDUCED_COUNTS, default_estimator, tiny_data
+from ._defaults import NAMES, default_estimator, tiny_data
 
 
 def _blobs(k, n_features=10, per_cluster=40, std=3.0, seed=0):
@@ -148,7 +148,3 @@ def test_n_init_estimates_once(monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(tiny_data())
     assert len(calls) == 1 and est.n_clusters_ == 3
-
-
-def test_reduced_counts_cover_every_estimator():
-    assert set(REDUCED_COUNTS) == set(NAMES)
