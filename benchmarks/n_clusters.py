@@ -335,7 +335,9 @@ METHODS = ["auto", "eigengap", "eigengap_rule", "eigengap_scaled", "pca_eigengap
 def _merged() -> dict:
     """Every set's cached parts merged into one record."""
     merged = {}
-    for (name, _part), rec in _cache().items():
+    for (name, part), rec in _cache().items():
+        if part.startswith("fit:"):  # the deep fits have their own table (their keys overlap the study's)
+            continue
         merged.setdefault(name, {}).update({k: v for k, v in rec.items() if k != "commit"})
         merged[name].setdefault("commits", set()).add(rec["commit"])
     return merged
