@@ -50,7 +50,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [IntInterval(1, None, closed="left")],
+        "n_clusters": [IntInterval(1, None, closed="left"), StrOptions({"auto"})],
+        "n_clusters_range": [None, tuple, list],
         "batch_size": [IntInterval(2, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -96,12 +97,32 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         )
 
     def _check_n_samples(self, n_samples: int) -> None:
-        """Subclasses may require more samples (e.g. one batch per cluster)."""
-        if self.n_clusters > n_samples:
+        """Subclasses may require more samples (e.g. one batch per cluster); ``n_clusters_`` is set."""
+        if self.n_clusters_ > n_samples:
             raise ValueError(
-                f"n_clusters={self.n_clusters} must be <= n_samples={n_samples}: cannot form more clusters "
+                f"n_clusters={self.n_clusters_} must be <= n_samples={n_samples}: cannot form more clusters "
                 "than there are samples."
             )
+
+    def _resolve_n_clusters(self, X: np.ndarray, random_state) -> int:
+        """The number of clusters of this fit: ``n_clusters``, or its estimate on ``X`` for ``"auto"``.
+
+        The estimate (:func:`~skdeepclust.estimate_n_clusters`) runs on :meth:`_n_clusters_input` of ``X``.
+        """
+        if self.n_clusters != "auto":
+            return int(self.n_clusters)
+        from .n_clusters import estimate_n_clusters
+
+        return estimate_n_clusters(self._n_clusters_input(X), n_clusters_range=self.n_clusters_range,
+                                   random_state=random_state)
+
+    def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
+        """The validated training input scaled as the networks see it, for the estimate of ``n_clusters="auto"``.
+
+        By default :func:`~skdeepclust.metrics.reference_space` (each view to unit total variance); the
+        subclasses apply their own input scaling.
+        """
+        return reference_space(X, self._view_sizes())
 
     # ------------------------------------------------------------------ scikit-learn API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -113,8 +134,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         exactly as it was before the call. ``KeyboardInterrupt`` (Ctrl-C) ends the fit with a usable
         model (``interrupted_ = True``, a ``RuntimeWarning``) once the networks exist; before that, the
         estimator is left as it was and the interrupt is raised again (:ref:`failure_safety`). When the
-        training samples end up in fewer than ``n_clusters`` clusters, a
-        :class:`~sklearn.exceptions.ConvergenceWarning` gives the count.
+        training samples end up in fewer than ``n_clusters_`` clusters, a
+        :class:`~sklearn.exceptions.ConvergenceWarning` gives the count. With ``n_clusters="auto"`` the
+        number of clusters is first estimated from ``X`` (:func:`~skdeepclust.estimate_n_clusters`, once for
+        all ``n_init`` fits, within ``n_clusters_range``); ``n_clusters_`` holds the number used.
 
         The fit (and ``predict``, ``transform``, ``score``) runs on as many torch and BLAS/OpenMP threads as
         there are idle cores when it starts, at most the caller's ``torch.get_num_threads()``, or on the count
@@ -141,14 +164,19 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         """
         n_init = self.n_init
         best, best_score, scores, stopped = None, -np.inf, [], None
+        n_clusters = None  # n_clusters="auto": estimated in the first fit, kept for the others
         for i, seed in enumerate(_init_seeds(self.random_state, n_init)):
             work = copy.copy(self)  # same parameters, no fitted state
             for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
                 del work.__dict__[key]
+            work.__dict__.pop("_estimated_n_clusters", None)
+            if n_clusters is not None:
+                work._estimated_n_clusters = n_clusters
             try:
                 with thread_limit() as n_threads:
                     work.n_threads_ = n_threads
                     where = work._fit_all(X, seed)
+                n_clusters = work.n_clusters_
             except KeyboardInterrupt:
                 if best is None:
                     raise
@@ -177,9 +205,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             warnings.warn(f"{stopped} (interrupted_=True).", RuntimeWarning, stacklevel=2)
             self.interrupted_ = True
         n_used = int(np.unique(self.labels_).size)
-        if n_used < self.n_clusters:
+        if n_used < self.n_clusters_:
             warnings.warn(
-                f"Number of distinct clusters ({n_used}) found smaller than n_clusters ({self.n_clusters}): the "
+                f"Number of distinct clusters ({n_used}) found smaller than n_clusters ({self.n_clusters_}): the "
                 "training data were put in fewer clusters than asked for (see the User Guide on collapsed fits).",
                 ConvergenceWarning,
                 stacklevel=2,
@@ -202,14 +230,20 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             )
         X = self._validate_input(X, reset=True)
         check_float32_range(X)
-        self._check_n_samples(X.shape[0])
         if parallel:
             distributed.check_same_data(X)
-        if self.n_clusters > 1 and X.shape[0] > 1 and all_rows_identical(X):
+        if self.n_clusters != 1 and X.shape[0] > 1 and all_rows_identical(X):
             raise ValueError(
                 f"All {X.shape[0]} rows of X are identical: there is nothing to split into "
                 f"n_clusters={self.n_clusters} clusters."
             )
+        known = self.__dict__.pop("_estimated_n_clusters", None)
+        if known is not None:
+            self.n_clusters_ = known
+        else:
+            seed = distributed.shared_random_state(self.random_state) if parallel else self.random_state
+            self.n_clusters_ = self._resolve_n_clusters(X, seed)
+        self._check_n_samples(X.shape[0])
         self.device_ = resolve_device(self.device)
         self.history_ = []
         random_state = distributed.shared_random_state(random_state) if parallel else random_state
@@ -234,7 +268,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         if raw is None:
             raw = self._run_inference(X, embedding=False)[1]
         used = np.unique(raw)
-        label_map = np.full(int(self.n_clusters), -1, dtype=np.int64)
+        label_map = np.full(int(self.n_clusters_), -1, dtype=np.int64)
         label_map[used] = np.arange(used.size)
         unused = np.setdiff1d(np.arange(label_map.size), used)
         label_map[unused] = np.arange(used.size, label_map.size)
@@ -261,7 +295,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Cluster ids in ``0 .. n_clusters - 1``, numbered consistently with ``labels_``.
+            Cluster ids in ``0 .. n_clusters_ - 1``, numbered consistently with ``labels_``.
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
@@ -375,6 +409,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         return state
 
     def __setstate__(self, state):
+        state.setdefault("n_clusters_range", None)  # models pickled before n_clusters="auto" existed
+        if "_label_map_" in state and "n_clusters_" not in state:
+            state["n_clusters_"] = int(state["n_clusters"])
         device = state.get("device_")
         if isinstance(device, torch.device) and device.type == "cuda":
             if torch.cuda.is_available():

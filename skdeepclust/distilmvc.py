@@ -427,8 +427,14 @@ class DistilMVC(BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        Number of clusters.
+    n_clusters : int or "auto", default=8
+        Number of clusters. ``"auto"``: estimated at the start of ``fit`` by
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
+        ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
+    n_clusters_range : (int, int), default=None
+        Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
+        (``2 <= lower <= upper < n_samples``); ``None``: ``(2, min(n_samples // 10, 200))``. Ignored for an
+        int ``n_clusters``.
     view_sizes : sequence of int, default=None
         Column count of each view when ``X`` is one 2-D array of stacked views (see
         :func:`~skdeepclust.multiview.stack_views` and :ref:`multiview_input`). ``None`` with a 2-D
@@ -497,6 +503,8 @@ class DistilMVC(BaseDeepClusterer):
 
     Attributes
     ----------
+    n_clusters_ : int
+        The number of clusters of the fit: ``n_clusters``, or its estimate for ``"auto"``.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample (``0 .. k-1`` without gaps).
     network_ : torch.nn.Module
@@ -603,8 +611,9 @@ class DistilMVC(BaseDeepClusterer):
 
     def __init__(
         self,
-        n_clusters: int = 8,
+        n_clusters: int | str = 8,
         *,
+        n_clusters_range: tuple[int, int] | None = None,
         view_sizes=None,
         hidden_dims=(256, 512, 1024),
         latent_dim: int = 256,
@@ -632,6 +641,7 @@ class DistilMVC(BaseDeepClusterer):
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
+        self.n_clusters_range = n_clusters_range
         self.view_sizes = view_sizes
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim
@@ -662,6 +672,12 @@ class DistilMVC(BaseDeepClusterer):
     def _view_sizes(self) -> tuple[int, ...]:
         return tuple(self.view_sizes_)
 
+    def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
+        """The views side by side, each feature scaled as ``scaling`` scales it for the network."""
+        X = np.asarray(X, dtype=np.float64)
+        offset, scale = scale_params(X, self.view_sizes_, self.scaling)
+        return (X - offset) / scale
+
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None
         if isinstance(X, list | tuple) and any(isinstance(v, list | tuple) and np.ndim(v) == 2 for v in X):
@@ -685,7 +701,7 @@ class DistilMVC(BaseDeepClusterer):
 
     # ------------------------------------------------------------------ training
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
-        ctx, sizes, K = trainer.ctx, self.view_sizes_, self.n_clusters
+        ctx, sizes, K = trainer.ctx, self.view_sizes_, self.n_clusters_
         single = len(sizes) == 1  # one view: two augmented copies of it
         V = self.n_views_ = 2 if single else len(sizes)
         self.n_features_out_ = K
@@ -743,13 +759,13 @@ class DistilMVC(BaseDeepClusterer):
         Sets ``pseudo_labels_``, and for the consensus ``consensus_`` and ``consensus_scores_``.
         """
         if self._pseudo_labels == "kmeans":
-            pseudo = _kmeans_pseudo_labels(net, views, self.n_clusters, self._kmeans_n_init, ctx.device_generator)
+            pseudo = _kmeans_pseudo_labels(net, views, self.n_clusters_, self._kmeans_n_init, ctx.device_generator)
         else:  # one consensus for every view
             graph, labels = latent.at(self.contrastive_epochs_)
             if self._pseudo_labels == "auto":
                 self.consensus_, self.consensus_scores_, labels = _consensus_labels(
-                    graph, labels, input_graph, self.n_clusters, latent.seed)
-            pseudo = [_aligned_to_prediction(labels, net, views, self.n_clusters)] * len(views)
+                    graph, labels, input_graph, self.n_clusters_, latent.seed)
+            pseudo = [_aligned_to_prediction(labels, net, views, self.n_clusters_)] * len(views)
         self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
         return pseudo
 

@@ -308,8 +308,14 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        Number of clusters.
+    n_clusters : int or "auto", default=8
+        Number of clusters. ``"auto"``: estimated at the start of ``fit`` by
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
+        ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
+    n_clusters_range : (int, int), default=None
+        Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
+        (``2 <= lower <= upper < n_samples``); ``None``: ``(2, min(n_samples // 10, 200))``. Ignored for an
+        int ``n_clusters``.
     image_shape : tuple of int, default=None
         ``(C, H, W)`` when rows are flattened images with values in ``[0, 1]``: a small conv encoder
         and image augmentations are used. ``None``: tabular rows (MLP backbone, feature-space
@@ -379,6 +385,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
 
     Attributes
     ----------
+    n_clusters_ : int
+        The number of clusters of the fit: ``n_clusters``, or its estimate for ``"auto"``.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
@@ -462,8 +470,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
 
     def __init__(
         self,
-        n_clusters: int = 8,
+        n_clusters: int | str = 8,
         *,
+        n_clusters_range: tuple[int, int] | None = None,
         image_shape=None,
         encoder=None,
         hidden_dims=None,
@@ -492,6 +501,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
+        self.n_clusters_range = n_clusters_range
         self.image_shape = image_shape
         self.encoder = encoder
         self.hidden_dims = hidden_dims
@@ -529,9 +539,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         self.n_epochs_, self.n_epochs_warmup_ = _schedule_epochs(self.n_epochs, self.n_epochs_warmup, n, batch)
         total, warm = self.n_epochs_, self.n_epochs_warmup_
         optimizer = _make_optimizer(net, self.lr * batch / 256, self.momentum, self.weight_decay)
-        pseudo = _PseudoLabels(net, X, self.n_clusters, self.kmeans_n_init, ctx.device_generator, first_epoch=warm)
+        pseudo = _PseudoLabels(net, X, self.n_clusters_, self.kmeans_n_init, ctx.device_generator, first_epoch=warm)
         step = _TrainStep(
-            net, X, augment, ctx.device_generator, pseudo, self.n_clusters, n_epochs_warmup=warm,
+            net, X, augment, ctx.device_generator, pseudo, self.n_clusters_, n_epochs_warmup=warm,
             latent_std=self.latent_std, hsd_weight=self._hsd_weight, temperature_hsd=self.temperature_hsd,
             prototype_weight=self.prototype_weight, temperature_prototype=self.temperature_prototype,
         )
@@ -545,7 +555,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         trainer.run("hadis", step, n_samples=n, n_epochs=total, batch_size=batch, optimizer=optimizer,
                     modules=[net.online, net.predictor, net.target], callbacks=callbacks)
         net.eval()
-        final = _final_clustering(_embed_all(net, X), self.n_clusters, self.final_clustering, self.n_neighbors,
+        final = _final_clustering(_embed_all(net, X), self.n_clusters_, self.final_clustering, self.n_neighbors,
                                   self.kmeans_n_init, ctx)
         self.cluster_centers_, self.train_embedding_ = final.centers, final.train_embedding
         self.train_labels_ = final.train_labels
@@ -561,8 +571,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         if mods["train_labels_"] is not None:  # spectral labels: the k-NN vote of the training embedding
             ref = torch.as_tensor(mods["train_embedding_"], dtype=emb.dtype, device=emb.device)
             labels = torch.as_tensor(mods["train_labels_"], device=emb.device)
-            sizes = torch.bincount(labels, minlength=self.n_clusters)
+            sizes = torch.bincount(labels, minlength=self.n_clusters_)
             voters = min(self.n_neighbors, int(sizes[sizes > 0].min()))  # a small cluster can still win
-            return emb, knn_vote(ref, labels, emb, voters, self.n_clusters)
+            return emb, knn_vote(ref, labels, emb, voters, self.n_clusters_)
         centers = torch.as_tensor(mods["cluster_centers_"], dtype=emb.dtype, device=emb.device)
         return emb, (emb @ centers.T).argmax(1)

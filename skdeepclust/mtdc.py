@@ -193,8 +193,14 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        Number of clusters.
+    n_clusters : int or "auto", default=8
+        Number of clusters. ``"auto"``: estimated at the start of ``fit`` by
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
+        ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
+    n_clusters_range : (int, int), default=None
+        Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
+        (``2 <= lower <= upper < n_samples``); ``None``: ``(2, min(n_samples // 10, 200))``. Ignored for an
+        int ``n_clusters``.
     image_shape : tuple of int, default=None
         ``(C, H, W)`` when rows are flattened images in ``[0, 1]``; ``None`` for tabular rows
         (standardised internally).
@@ -251,6 +257,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     Attributes
     ----------
+    n_clusters_ : int
+        The number of clusters of the fit: ``n_clusters``, or its estimate for ``"auto"``.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     network_ : torch.nn.Module
@@ -333,8 +341,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     def __init__(
         self,
-        n_clusters: int = 8,
+        n_clusters: int | str = 8,
         *,
+        n_clusters_range: tuple[int, int] | None = None,
         image_shape=None,
         encoder=None,
         hidden_dims=None,
@@ -359,6 +368,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
+        self.n_clusters_range = n_clusters_range
         self.image_shape = image_shape
         self.encoder = encoder
         self.hidden_dims = hidden_dims
@@ -385,8 +395,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
         ctx = trainer.ctx
         X, augment, backbone, width = self._prepare_training(X, ctx)
-        net = _MTDCNet.build(backbone, width, self.feature_dim, self.n_clusters, ctx.generator).to(ctx.device)
-        self.network_, self.n_features_out_ = net, self.n_clusters
+        net = _MTDCNet.build(backbone, width, self.feature_dim, self.n_clusters_, ctx.generator).to(ctx.device)
+        self.network_, self.n_features_out_ = net, self.n_clusters_
         mutual = bool(self.hcr_weight or self.supcon_weight)  # both 0: the CC baseline, all of it the warm-up
         self.n_epochs_, self.n_epochs_warmup_ = _stage_epochs(self.n_epochs, self.n_epochs_warmup, X.shape[0],
                                                               self.batch_size, mutual)

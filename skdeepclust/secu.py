@@ -356,8 +356,14 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        Number of clusters of the main head.
+    n_clusters : int or "auto", default=8
+        Number of clusters of the main head. ``"auto"``: estimated at the start of ``fit`` by
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
+        ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
+    n_clusters_range : (int, int), default=None
+        Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
+        (``2 <= lower <= upper < n_samples``); ``None``: ``(2, min(n_samples // 10, 200))``. Ignored for an
+        int ``n_clusters``.
     n_heads : int, default=3
         Heads with ``K, 2K, ..., n_heads * K`` centers; the labels come from the first.
     constraint : {"size", "entropy"}, default="size"
@@ -423,6 +429,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
 
     Attributes
     ----------
+    n_clusters_ : int
+        The number of clusters of the fit: ``n_clusters``, or its estimate for ``"auto"``.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample (nearest main-head center).
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
@@ -500,8 +508,9 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
 
     def __init__(
         self,
-        n_clusters: int = 8,
+        n_clusters: int | str = 8,
         *,
+        n_clusters_range: tuple[int, int] | None = None,
         n_heads: int = 3,
         constraint: str = "size",
         size_ratio: float = 0.9,
@@ -531,6 +540,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
+        self.n_clusters_range = n_clusters_range
         self.n_heads = n_heads
         self.constraint = constraint
         self.size_ratio = size_ratio
@@ -563,7 +573,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         ctx = trainer.ctx
         X, augment, backbone, width = self._prepare_training(X, ctx)
         n = X.shape[0]
-        sizes = [h * self.n_clusters for h in range(1, self.n_heads + 1)]
+        sizes = [h * self.n_clusters_ for h in range(1, self.n_heads + 1)]
         projector = build_module(lambda: ProjectionHead(width, (self.projection_hidden_dim,), self.feature_dim,
                                                         normalize=True, batchnorm=True), ctx.generator)
         # centers: column-normalised N(0, 1), one (feature_dim, K_h) matrix per head

@@ -18,6 +18,7 @@ from torch import nn
 from ._utils import FitContext, build_module
 from ._validation import PositiveInts
 from .augment import ImageAugment, TabularAugment
+from .multiview import scale_params
 from .nn import make_encoder, output_dim
 from .training import Callback, StopWhenStable
 
@@ -73,6 +74,14 @@ class SingleViewMixin:
                 f"image_shape {shape} has {int(np.prod(shape))} pixels per image but X has {n_features} features."
             )
         return shape
+
+    def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
+        """Images as they are, tabular rows standardised (as :meth:`_prepare_input` gives them to the network)."""
+        X = np.asarray(X, dtype=np.float64)
+        if self._checked_image_shape(X.shape[1]) is not None:
+            return X
+        offset, scale = scale_params(X, None, "standard")
+        return (X - offset) / scale
 
     def _prepare_input(self, X: torch.Tensor) -> torch.Tensor:
         """Validate image rows or learn the tabular standardisation; return the model's input."""

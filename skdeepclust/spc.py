@@ -375,8 +375,14 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=8
-        Number of clusters ``K``.
+    n_clusters : int or "auto", default=8
+        Number of clusters ``K``. ``"auto"``: estimated at the start of ``fit`` by
+        :func:`~skdeepclust.estimate_n_clusters` on the training input scaled as the network sees it;
+        ``n_clusters_`` holds the number used (:ref:`n_clusters_guide`).
+    n_clusters_range : (int, int), default=None
+        Smallest and largest number of clusters that ``n_clusters="auto"`` considers, both included
+        (``2 <= lower <= upper < n_samples``); ``None``: ``(2, min(n_samples // 10, 200))``. Ignored for an
+        int ``n_clusters``.
     n_members : int, default=10
         Autoencoders in the ensemble.
     image_shape : tuple of int, optional
@@ -432,6 +438,8 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
 
     Attributes
     ----------
+    n_clusters_ : int
+        The number of clusters of the fit: ``n_clusters``, or its estimate for ``"auto"``.
     labels_ : ndarray of shape (n_samples,)
         The kept round's ensemble vote for each training sample.
     network_ : torch.nn.Module
@@ -517,8 +525,9 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
 
     def __init__(
         self,
-        n_clusters: int = 8,
+        n_clusters: int | str = 8,
         *,
+        n_clusters_range: tuple[int, int] | None = None,
         n_members: int = 10,
         image_shape: tuple[int, int, int] | None = None,
         autoencoder: str = "auto",
@@ -544,6 +553,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
+        self.n_clusters_range = n_clusters_range
         self.n_members = n_members
         self.image_shape = image_shape
         self.autoencoder = autoencoder
@@ -582,7 +592,7 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
             raise ValueError('autoencoder="conv" needs image_shape=(C, H, W).')
         self.autoencoder_ = kind
         hidden = (512, 256) if self.hidden_dims is None else tuple(int(h) for h in self.hidden_dims)
-        args = (kind, shape, d, hidden, self.n_members, self.latent_dim, self.head_hidden_dim, self.n_clusters)
+        args = (kind, shape, d, hidden, self.n_members, self.latent_dim, self.head_hidden_dim, self.n_clusters_)
         return build_module(lambda: _make_network(*args), ctx.generator).to(ctx.device)
 
     def _adam(self, module: nn.Module) -> torch.optim.Adam:
@@ -598,8 +608,9 @@ class SPC(SingleViewMixin, BaseDeepClusterer):
         net = self._build_network(d, ctx)
         self.n_features_out_ = self.n_members * self.latent_dim
         orders = _MemberOrders(self.n_members, n, ctx)
-        vote = _Vote(net, X, self.n_clusters, self.agreement_threshold, embedding, _umap_neighbors(self.n_neighbors, n),
-                     ctx.seed_for_sklearn(), self.n_jobs, self.verbose)  # one embedding seed for all voters and rounds
+        # one embedding seed for all voters and rounds
+        vote = _Vote(net, X, self.n_clusters_, self.agreement_threshold, embedding,
+                     _umap_neighbors(self.n_neighbors, n), ctx.seed_for_sklearn(), self.n_jobs, self.verbose)
         self.rounds_ = vote.records
         sigma, noise = self.latent_noise, ctx.device_generator
         loop = dict(n_samples=n, batch_size=self.batch_size, modules=[net], shuffle=False)
