@@ -653,6 +653,12 @@ class DistilMVC(BaseDeepClusterer):
     ``transform`` returns the view-averaged soft cluster assignments (``n_samples x n_clusters``), the
     space in which the final argmax is taken.
 
+    Samples may lack views: a view row that is entirely NaN marks the view as missing for the sample
+    (every sample needs at least one view; a partly-NaN row is an error). The losses then use only the
+    observed views, the missing ones are filled from the sample's neighbours in its observed views for
+    the neighbour graphs, and ``predict``/``transform`` average over each sample's observed views (see
+    :ref:`distilmvc_missing_views`).
+
     The entropy weight inside the mutual-information term is the reference's fixed 9.0
     (``skdeepclust.distilmvc.MI_ENTROPY_LAMBDA``).
 
