@@ -797,7 +797,12 @@ class DistilMVC(BaseDeepClusterer):
                 f"The views have {list(list_sizes)} columns but the model was fitted on views of "
                 f"{list(self.view_sizes_)} columns."
             )
-        observed_views(X, self.view_sizes_)  # NaN only as whole missing view rows, at least one view per sample
+        observed = observed_views(X, self.view_sizes_)  # NaN only as whole missing view rows, a view per sample
+        if reset and not observed.any(0).all():
+            raise ValueError(
+                f"View(s) {np.flatnonzero(~observed.any(0)).tolist()} of X are missing (all NaN) for every sample: "
+                "drop them, a view must be observed for some samples to be learned."
+            )
         return X
 
     # ------------------------------------------------------------------ training

@@ -139,6 +139,8 @@ def test_missing_view_errors():
     many[1][:8] = np.nan
     with pytest.raises(ValueError, match=r"Rows \[0, 1, 2, 3, 4\] and 3 more"):
         est.fit(many)
+    with pytest.raises(ValueError, match=r"View\(s\) \[0\] of X are missing \(all NaN\) for every sample"):
+        est.fit([np.full_like(v1, np.nan), v2])
     single = v1.copy()
     single[3] = np.nan  # one view: a missing row has no view at all
     with pytest.raises(ValueError, match="no observed view"):
