@@ -252,7 +252,7 @@ def _fill_missing_views(views: list[torch.Tensor], observed: torch.Tensor, k: in
     observed : torch.Tensor of bool of shape (n, V)
         The observed view rows.
     k : int
-        Neighbours averaged.
+        Neighbours averaged; ``0`` fills every missing row with the view's mean over its observed rows.
     chunk : int, default=1024
         Missing rows per distance block.
 
@@ -270,6 +270,9 @@ def _fill_missing_views(views: list[torch.Tensor], observed: torch.Tensor, k: in
         x = torch.where(observed[:, v : v + 1], x, 0.0)
         missing, have = (~observed[:, v]).nonzero().squeeze(1), observed[:, v].nonzero().squeeze(1)
         fallback = x[have].mean(0)
+        if k == 0:
+            filled.append(torch.where(observed[:, v : v + 1], x, fallback))
+            continue
         for start in range(0, missing.numel(), chunk):
             rows = missing[start : start + chunk]
             dist = x.new_zeros((rows.numel(), have.numel()))
@@ -715,6 +718,9 @@ class DistilMVC(BaseDeepClusterer):
     _pseudo_labels = "auto"
     #: k-means restarts per view of the "kmeans" pseudo-labels (the reference's)
     _kmeans_n_init = 100
+    #: how missing view rows enter the neighbour graphs: "neighbors" (the mean of the view over the sample's
+    #: nearest samples in its observed views); the ablation "mean" (the view's mean) is compared in the User Guide
+    _missing_fill = "neighbors"
 
     def __init__(
         self,
@@ -821,7 +827,8 @@ class DistilMVC(BaseDeepClusterer):
             X = self._fit_scaling_observed(X, self.scaling, sizes, observed)
         n, views = X.shape[0], [X] * V if single else split_views(X, sizes)
         if observed is not None:  # missing rows filled from neighbours, for the neighbour graphs only
-            views = _fill_missing_views(views, observed, CONSENSUS_NEIGHBORS)
+            views = _fill_missing_views(views, observed, CONSENSUS_NEIGHBORS if self._missing_fill == "neighbors"
+                                        else 0)
             X = torch.cat(views, 1)
         augment = self._single_view_augment(X) if single else None
         net = self.network_ = _DistilMVCNet.build(ctx.generator, sizes * V if single else sizes, self.hidden_dims,
