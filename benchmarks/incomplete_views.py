@@ -150,40 +150,62 @@ def run(sets: list[str], seeds: list[int]) -> None:
                 print(json.dumps(record), flush=True)
 
 
-def report() -> str:
-    """The Markdown table: mean ACC (and its spread over seeds) per set, rate and method."""
-    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()]
-    sets = list(dict.fromkeys(r["set"] for r in rows))
-    out = ["# DistilMVC on incomplete multi-view data", "",
-           "ACC (mean ± standard deviation over the seeds run; `n` seeds) per data set, share of samples that lose "
-           "one or more views, and method. `complete` is the complete-data DistilMVC fit; `incomplete` trains on the "
-           "observed views; `mean_impute` is DistilMVC after mean imputation; `kmeans` and `spectral` cluster the "
-           "mean-imputed, min-max-scaled concatenation. Written by `benchmarks/incomplete_views.py report`.", "",
-           "| set | missing | complete | incomplete | mean_impute | kmeans | spectral | n | fit s (complete / "
-           "incomplete) |", "|---|---|---|---|---|---|---|---|---|"]
+HEADER = ["set", "missing", "complete", "incomplete", "mean_impute", "kmeans", "spectral", "n",
+          "incomplete, rows with missing views", "mean_impute, rows with missing views",
+          "fit s (complete / incomplete)"]
 
-    def cell(items):
+
+def table() -> list[list[str]]:
+    """One row per set and rate: mean ACC (± standard deviation over the seeds run) of each method."""
+    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()]
+
+    def cell(items, key="acc"):
         if not items:
             return "–"
-        a = np.array([r["acc"] for r in items])
+        a = np.array([r[key] for r in items])
         return f"{a.mean():.3f} ± {a.std():.3f}" if a.size > 1 else f"{a.mean():.3f}"
 
-    for name in sets:
+    out = []
+    for name in dict.fromkeys(r["set"] for r in rows):
         mine = [r for r in rows if r["set"] == name]
-        complete = [r for r in mine if r["method"] == "complete"]
         for rate in RATES:
             at = {m: [r for r in mine if r["rate"] == rate and r["method"] == m] for m in METHODS}
-            seeds = {r["seed"] for r in at["incomplete"]}
-            ref = [r for r in complete if r["seed"] in seeds]
-            sec = "–"
-            if ref and at["incomplete"]:
-                mean_sec = [np.mean([r["seconds"] for r in group]) for group in (ref, at["incomplete"])]
-                sec = f"{mean_sec[0]:.0f} / {mean_sec[1]:.0f}"
-            out.append(f"| {name} | {rate:.0%} | {cell(ref)} | " + " | ".join(cell(at[m]) for m in METHODS)
-                       + f" | {len(seeds)} | {sec} |")
-    text = "\n".join(out) + "\n"
+            if not any(at.values()):
+                continue
+            seeds = {r["seed"] for r in at["incomplete"]} or {r["seed"] for m in METHODS for r in at[m]}
+            ref = [r for r in mine if r["method"] == "complete" and r["seed"] in seeds]
+            at = {m: [r for r in group if r["seed"] in seeds] for m, group in at.items()}
+            cpu = "–"
+            if ref and at["incomplete"]:  # CPU seconds where every fit has them, else wall seconds
+                key = "cpu_seconds" if all("cpu_seconds" in r for r in ref + at["incomplete"]) else "seconds"
+                cpu = (f"{np.mean([r[key] for r in ref]):.0f} / {np.mean([r[key] for r in at['incomplete']]):.0f}"
+                       + (" (wall)" if key == "seconds" else ""))
+            out.append([name, f"{rate:.0%}", cell(ref), *(cell(at[m]) for m in METHODS), str(len(seeds)),
+                        cell(at["incomplete"], "acc_incomplete_rows"), cell(at["mean_impute"], "acc_incomplete_rows"),
+                        cpu])
+    return out
+
+
+def report() -> str:
+    """Write the Markdown table and return it, followed by the same table as reStructuredText."""
+    rows = table()
+    md = ["# DistilMVC on incomplete multi-view data", "",
+          "ACC (mean ± standard deviation over the `n` seeds run) per data set, share of samples that lose one or "
+          "more views, and method. `complete` is the complete-data DistilMVC fit; `incomplete` trains on the "
+          "observed views; `mean_impute` is DistilMVC after mean imputation; `kmeans` and `spectral` cluster the "
+          "mean-imputed, min-max-scaled concatenation. The two `rows with missing views` columns are the ACC on "
+          "the samples that lost views only. DistilMVC runs with "
+          f"{', '.join(f'{k}={v}' for k, v in DISTILMVC_PARAMS.items())} and its default stage lengths, on one "
+          "thread; fit seconds are CPU seconds, or wall seconds on a shared machine where marked. Written by "
+          "`benchmarks/incomplete_views.py report`.", "",
+          "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    md += ["| " + " | ".join(r) + " |" for r in rows]
+    text = "\n".join(md) + "\n"
     REPORT.write_text(text)
-    return text
+    rst = [".. list-table::", "   :header-rows: 1", ""]
+    for r in [HEADER, *rows]:
+        rst += [f"   * - {r[0]}"] + [f"     - {c}" for c in r[1:]]
+    return text + "\n" + "\n".join(rst) + "\n"
 
 
 if __name__ == "__main__":
