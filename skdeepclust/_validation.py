@@ -88,7 +88,7 @@ def check_float32_range(X: np.ndarray) -> None:
         If ``|X|`` exceeds the largest float32 number.
     """
     if X.size and X.dtype == np.float64:
-        peak = max(float(X.max()), -float(X.min()))  # max |X| without a copy of X
+        peak = max(float(np.nanmax(X)), -float(np.nanmin(X)))  # max |X| without a copy of X (NaN: missing views)
         if peak > _FLOAT32_MAX:
             raise ValueError(
                 f"X has values up to {peak:.3g} in absolute value, beyond the float32 range (about 3.4e38) that "

@@ -41,7 +41,8 @@ from .losses import (
     nt_xent,
     smoothed_one_hot,
 )
-from .multiview import check_view_sizes, is_view_list, scale_params, split_views, stack_views
+from .metrics import knn_modularity, reference_space
+from .multiview import check_view_sizes, is_view_list, observed_views, scale_params, split_views, stack_views
 from .nn import ClusterHead, ProjectionHead, make_autoencoder
 from .single_view import _check_user_augment
 from .training import (
@@ -106,33 +107,69 @@ class _DistilMVCNet(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------- loss terms
-def _reconstruction_loss(xhat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """One view's reconstruction error (mean squared, in float32)."""
-    return F.mse_loss(xhat.float(), x)
+def _reconstruction_loss(xhat: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
+    """One view's reconstruction error (mean squared, in float32), over its ``observed`` rows when given."""
+    if observed is None:
+        return F.mse_loss(xhat.float(), x)
+    return _masked_mean(((xhat.float() - x) ** 2).mean(1), observed)
 
 
-def _instance_loss(teacher_features: list[torch.Tensor], temperature: float) -> torch.Tensor:
-    """Cross-view instance contrast (NT-Xent) of the teacher features, summed over view pairs."""
-    return sum(nt_xent(teacher_features[v], teacher_features[w], temperature)
-               for v, w in combinations(range(len(teacher_features)), 2))
+def _masked_mean(values: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """The mean of ``values`` over the ``observed`` rows; zero (keeping the graph) when there are none."""
+    return (values * observed).sum() / observed.sum().clamp_min(1)
 
 
-def _cluster_loss(probs: list[torch.Tensor], temperature: float) -> torch.Tensor:
+def _observed_pairs(tensors: list[torch.Tensor], observed: torch.Tensor | None):
+    """For every view pair ``(v, w)``: the two views' rows of the samples that have both (``None``: all rows).
+
+    Pairs with fewer than two such rows, where no contrast can be formed, are left out.
+    """
+    for v, w in combinations(range(len(tensors)), 2):
+        if observed is None:
+            yield tensors[v], tensors[w]
+            continue
+        both = observed[:, v] & observed[:, w]
+        if int(both.sum()) >= 2:
+            yield tensors[v][both], tensors[w][both]
+
+
+def _instance_loss(teacher_features: list[torch.Tensor], temperature: float,
+                   observed: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-view instance contrast (NT-Xent) of the teacher features, summed over view pairs.
+
+    With ``observed`` (the batch's ``(n, V)`` view mask), each pair over the samples that have both views.
+    """
+    return sum((nt_xent(a, b, temperature) for a, b in _observed_pairs(teacher_features, observed)),
+               teacher_features[0].new_zeros(()) if observed is not None else 0)
+
+
+def _cluster_loss(probs: list[torch.Tensor], temperature: float, observed: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-view cluster contrast with the entropy balance of the student's soft labels, summed over view pairs."""
-    return sum(cluster_contrastive_loss(probs[v], probs[w], temperature) for v, w in combinations(range(len(probs)), 2))
+    return sum((cluster_contrastive_loss(a, b, temperature) for a, b in _observed_pairs(probs, observed)),
+               probs[0].new_zeros(()) if observed is not None else 0)
 
 
-def _mutual_information_loss(latents: list[torch.Tensor]) -> torch.Tensor:
+def _mutual_information_loss(latents: list[torch.Tensor], observed: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-view IIC mutual information of the low-level features, summed over view pairs (lower is better)."""
-    return sum(cross_view_mutual_information(latents[v], latents[w], MI_ENTROPY_LAMBDA)
-               for v, w in combinations(range(len(latents)), 2))
+    return sum((cross_view_mutual_information(a, b, MI_ENTROPY_LAMBDA) for a, b in _observed_pairs(latents, observed)),
+               latents[0].new_zeros(()).float() if observed is not None else 0)
 
 
 def _distillation_loss(logits: list[torch.Tensor], pseudo_labels: list[torch.Tensor], n_clusters: int,
-                       label_smoothing: float) -> torch.Tensor:
-    """KL divergence of each view's student from its label-smoothed pseudo-labels ("dark knowledge"), summed."""
-    return sum(kl_distillation(F.log_softmax(lg, 1), smoothed_one_hot(p, n_clusters, label_smoothing))
-               for lg, p in zip(logits, pseudo_labels, strict=True))
+                       label_smoothing: float, observed: torch.Tensor | None = None) -> torch.Tensor:
+    """KL divergence of each view's student from its label-smoothed pseudo-labels ("dark knowledge"), summed.
+
+    With ``observed``, each view's divergence is averaged over the rows that have the view.
+    """
+    if observed is None:
+        return sum(kl_distillation(F.log_softmax(lg, 1), smoothed_one_hot(p, n_clusters, label_smoothing))
+                   for lg, p in zip(logits, pseudo_labels, strict=True))
+    total = logits[0].new_zeros(())
+    for v, (lg, p) in enumerate(zip(logits, pseudo_labels, strict=True)):
+        target = smoothed_one_hot(p, n_clusters, label_smoothing).float()
+        pointwise = (torch.xlogy(target, target) - target * F.log_softmax(lg, 1).float()).mean(1)
+        total = total + _masked_mean(pointwise, observed[:, v])
+    return total
 
 
 # ---------------------------------------------------------------------------------------------- neighbour pairing
@@ -147,43 +184,112 @@ def _input_neighbors(X: torch.Tensor, view_sizes, k: int, rng: np.random.Generat
     return nearest_neighbors((X - offset) / scale, k + 1, random_state=rng)[1]
 
 
-def _own_views(idx: torch.Tensor, *, views: list[torch.Tensor]):
-    """Each view's rows of the batch, which its autoencoder also reconstructs."""
+def _own_views(idx: torch.Tensor, *, views: list[torch.Tensor], observed: torch.Tensor | None = None):
+    """Each view's rows of the batch, which its autoencoder also reconstructs, and the batch's view mask."""
     xs = [v[idx] for v in views]
-    return xs, xs
+    return xs, xs, None if observed is None else observed[idx]
 
 
 def _augmented_views(idx: torch.Tensor, *, x: torch.Tensor, n_views: int, augment, generator: torch.Generator):
     """Single-view input: ``n_views`` augmented copies of the rows in; the clean rows are reconstructed."""
     rows = x[idx]
-    return [augment(rows, generator) for _ in range(n_views)], [rows] * n_views
+    return [augment(rows, generator) for _ in range(n_views)], [rows] * n_views, None
 
 
 def _paired_views(idx: torch.Tensor, *, views: list[torch.Tensor], neighbors: torch.Tensor,
-                  generator: torch.Generator):
-    """Neighbour pairing: each view of a sample is, with probability 1/2, that view of one of its ``neighbors``."""
-    xs = []
-    for view in views:
+                  generator: torch.Generator, observed: torch.Tensor | None = None):
+    """Neighbour pairing: each view of a sample is, with probability 1/2, that view of one of its ``neighbors``.
+
+    With ``observed`` (the ``(n, V)`` view mask), a view is taken from a neighbour only where the
+    neighbour has it; the returned mask says which of the batch's view rows are observed.
+    """
+    xs, masks = [], []
+    for v, view in enumerate(views):
         pick = torch.randint(neighbors.shape[1], idx.shape, generator=generator, device=idx.device)
         swap = torch.rand(idx.shape, generator=generator, device=idx.device) < 0.5
-        xs.append(view[torch.where(swap, neighbors[idx, pick], idx)])
-    return xs, xs
+        other = neighbors[idx, pick]
+        if observed is not None:
+            swap = swap & observed[other, v]
+        source = torch.where(swap, other, idx)
+        xs.append(view[source])
+        if observed is not None:
+            masks.append(observed[source, v])
+    return xs, xs, torch.stack(masks, 1) if observed is not None else None
 
 
-def _stage_inputs(views: list[torch.Tensor], augment, neighbors: torch.Tensor | None, generator: torch.Generator):
-    """The batches of stages 1 and 2: two functions ``f(idx) -> (inputs, reconstructions)``, one per view each.
+def _stage_inputs(views: list[torch.Tensor], augment, neighbors: torch.Tensor | None, generator: torch.Generator,
+                  observed: torch.Tensor | None = None):
+    """The batches of stages 1 and 2: two functions ``f(idx) -> (inputs, reconstructions, mask)``, one per view each.
 
     With ``augment`` (single-view input) both stages see augmented copies of the one view. Otherwise
     stage 1 sees each view's own rows, and stage 2 the neighbour pairing when ``neighbors`` is given.
+    ``mask`` is the batch's ``(n, V)`` mask of observed view rows, ``None`` for complete data.
     """
     if augment is not None:
         inputs = functools.partial(_augmented_views, x=views[0], n_views=len(views), augment=augment,
                                    generator=generator)
         return inputs, inputs
-    own = functools.partial(_own_views, views=views)
+    own = functools.partial(_own_views, views=views, observed=observed)
     if neighbors is None:
         return own, own
-    return own, functools.partial(_paired_views, views=views, neighbors=neighbors, generator=generator)
+    return own, functools.partial(_paired_views, views=views, neighbors=neighbors, generator=generator,
+                                  observed=observed)
+
+
+def _fill_missing_views(views: list[torch.Tensor], observed: torch.Tensor, k: int, chunk: int = 1024):
+    """The views with every missing view row filled from the sample's neighbours in the views it has.
+
+    A sample's missing view ``v`` becomes the mean of view ``v`` over its ``k`` nearest samples that have
+    ``v``, by the mean squared distance over the views both samples have (each view scaled to unit total
+    variance on its observed rows, so that every view counts alike). A sample that shares no view with
+    any sample that has ``v`` gets the mean of view ``v``. The filled rows only place samples in the
+    neighbour graphs of the fit; no loss is computed on them.
+
+    Parameters
+    ----------
+    views : list of torch.Tensor of shape (n, d_v)
+        The scaled views; the values of missing rows are ignored.
+    observed : torch.Tensor of bool of shape (n, V)
+        The observed view rows.
+    k : int
+        Neighbours averaged; ``0`` fills every missing row with the view's mean over its observed rows.
+    chunk : int, default=1024
+        Missing rows per distance block.
+
+    Returns
+    -------
+    list of torch.Tensor
+    """
+    scaled = []
+    for v, x in enumerate(views):
+        rows = x[observed[:, v]]
+        spread = rows.var(0).sum().clamp_min(1e-12).sqrt() if rows.shape[0] > 1 else x.new_ones(())
+        scaled.append(torch.where(observed[:, v : v + 1], x, 0.0) / spread)
+    filled = []
+    for v, x in enumerate(views):
+        x = torch.where(observed[:, v : v + 1], x, 0.0)
+        missing, have = (~observed[:, v]).nonzero().squeeze(1), observed[:, v].nonzero().squeeze(1)
+        fallback = x[have].mean(0)
+        if k == 0:
+            filled.append(torch.where(observed[:, v : v + 1], x, fallback))
+            continue
+        for start in range(0, missing.numel(), chunk):
+            rows = missing[start : start + chunk]
+            dist = x.new_zeros((rows.numel(), have.numel()))
+            shared = torch.zeros_like(dist)
+            for w in range(len(views)):
+                if w == v:
+                    continue
+                both = observed[rows, w][:, None] & observed[have, w][None, :]
+                dist += torch.cdist(scaled[w][rows], scaled[w][have]).square() * both
+                shared += both
+            dist = torch.where(shared > 0, dist / shared.clamp_min(1), torch.inf)
+            near = dist.topk(min(k, have.numel()), dim=1, largest=False)
+            weight = torch.isfinite(near.values).to(x.dtype)[:, :, None]  # neighbours that share a view
+            value = (x[have[near.indices]] * weight).sum(1) / weight.sum(1).clamp_min(1)
+            x = x.index_copy(0, rows, torch.where(weight.sum(1) > 0, value, fallback))
+        filled.append(x)
+    return filled
 
 
 # ---------------------------------------------------------------------------------------------- stage steps
@@ -191,24 +297,26 @@ def _stage_inputs(views: list[torch.Tensor], augment, neighbors: torch.Tensor | 
 # loss on the whole batch's outputs (state.gather): see skdeepclust.distributed
 def _pretrain_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, inputs) -> dict:
     """Stage 1: each view's autoencoder reconstructs its view."""
-    xs, clean = inputs(idx)
-    return {"rec": sum(_reconstruction_loss(state.gather(net.autoencoders[v](state.local(x))[1]), clean[v])
+    xs, clean, observed = inputs(idx)
+    return {"rec": sum(_reconstruction_loss(state.gather(net.autoencoders[v](state.local(x))[1]), clean[v],
+                                            None if observed is None else observed[:, v])
                        for v, x in enumerate(xs))}
 
 
 def _contrastive_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, inputs, temperature_instance: float,
                       temperature_cluster: float, mi_weight: float) -> dict:
     """Stage 2: instance contrast (teacher), cluster contrast (student), mutual information, reconstruction."""
-    xs, clean = inputs(idx)
+    xs, clean, observed = inputs(idx)
     zs, recs, ts, ys = [], [], [], []
     for v, x in enumerate(xs):
         z, xhat = net.autoencoders[v](state.local(x))
         zs.append(state.gather(z))
-        recs.append(_reconstruction_loss(state.gather(xhat), clean[v]))
+        recs.append(_reconstruction_loss(state.gather(xhat), clean[v], None if observed is None else observed[:, v]))
         ts.append(state.gather(net.teacher(z)))
         ys.append(torch.softmax(state.gather(net.logits(z)).float(), dim=1))
-    return {"instance": _instance_loss(ts, temperature_instance), "cluster": _cluster_loss(ys, temperature_cluster),
-            "mi": mi_weight * _mutual_information_loss(zs), "rec": sum(recs)}
+    return {"instance": _instance_loss(ts, temperature_instance, observed),
+            "cluster": _cluster_loss(ys, temperature_cluster, observed),
+            "mi": mi_weight * _mutual_information_loss(zs, observed), "rec": sum(recs)}
 
 
 def _reference_momentum(state: LoopState, *, base: float) -> float:
@@ -220,8 +328,9 @@ def _reference_momentum(state: LoopState, *, base: float) -> float:
 
 
 def _distill_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, views: list[torch.Tensor],
-                  pseudo_labels: list[torch.Tensor], realign: bool, n_clusters: int, label_smoothing: float) -> dict:
-    """Stage 3: every view's student learns its pseudo-labels, label-smoothed.
+                  pseudo_labels: list[torch.Tensor], realign: bool, n_clusters: int, label_smoothing: float,
+                  observed: torch.Tensor | None = None) -> dict:
+    """Stage 3: every view's student learns its pseudo-labels, label-smoothed (on the rows that have the view).
 
     With ``realign`` (the reference's per-view k-means labels) each view's labels are Hungarian-aligned
     to its student's prediction in every batch; otherwise they were aligned once and stay fixed.
@@ -230,7 +339,8 @@ def _distill_step(idx: torch.Tensor, state: LoopState, *, net: _DistilMVCNet, vi
     labels = [p[idx] for p in pseudo_labels]
     if realign:
         labels = [align_labels(p, lg.argmax(1), n_clusters) for p, lg in zip(labels, logits, strict=True)]
-    return {"distill": _distillation_loss(logits, labels, n_clusters, label_smoothing)}
+    return {"distill": _distillation_loss(logits, labels, n_clusters, label_smoothing,
+                                          None if observed is None else observed[idx])}
 
 
 # ---------------------------------------------------------------------------------------------- stage lengths
@@ -378,15 +488,17 @@ def _consensus_labels(latent_graph, latent_labels, input_graph, n_clusters: int,
     return name, scores, candidates[name]
 
 
-def _aligned_to_prediction(labels, net: _DistilMVCNet, views: list[torch.Tensor], n_clusters: int) -> torch.Tensor:
+def _aligned_to_prediction(labels, net: _DistilMVCNet, views: list[torch.Tensor], n_clusters: int,
+                           observed: torch.Tensor | None = None) -> torch.Tensor:
     """``labels`` renamed once, on all rows, to agree best with the views' averaged prediction (Hungarian).
 
     The student then learns fixed ids it already gives: aligned anew in every batch, a cluster's id
-    could change from batch to batch while the student's partition differs from the labels.
+    could change from batch to batch while the student's partition differs from the labels. With
+    ``observed``, the prediction averages the views each sample has.
     """
     labels = torch.as_tensor(labels, device=views[0].device)
     probs = sum(torch.softmax(embed_batches(functools.partial(net.view_logits, v), x, [net]), 1)
-                for v, x in enumerate(views))
+                * (1 if observed is None else observed[:, v : v + 1]) for v, x in enumerate(views))
     return align_labels(labels, probs.argmax(1).to(labels.device), n_clusters)
 
 
@@ -520,6 +632,9 @@ class DistilMVC(BaseDeepClusterer):
         Each candidate's modularity on the sum of the latent and input graphs.
     view_sizes_ : tuple of int
         Column count of each view of the training data (for single-view input, the input width).
+    n_missing_ : ndarray of shape (len(view_sizes_),)
+        Training samples without each view (rows of the view that were entirely NaN; see
+        :ref:`distilmvc_missing_views`).
     n_views_ : int
         Number of views the networks were trained with (2 for single-view input).
     history_ : list of dict
@@ -551,6 +666,12 @@ class DistilMVC(BaseDeepClusterer):
     -----
     ``transform`` returns the view-averaged soft cluster assignments (``n_samples x n_clusters``), the
     space in which the final argmax is taken.
+
+    Samples may lack views: a view row that is entirely NaN marks the view as missing for the sample
+    (every sample needs at least one view; a partly-NaN row is an error). The losses then use only the
+    observed views, the missing ones are filled from the sample's neighbours in its observed views for
+    the neighbour graphs, and ``predict``/``transform`` average over each sample's observed views (see
+    :ref:`distilmvc_missing_views`).
 
     The entropy weight inside the mutual-information term is the reference's fixed 9.0
     (``skdeepclust.distilmvc.MI_ENTROPY_LAMBDA``).
@@ -608,6 +729,9 @@ class DistilMVC(BaseDeepClusterer):
     _pseudo_labels = "auto"
     #: k-means restarts per view of the "kmeans" pseudo-labels (the reference's)
     _kmeans_n_init = 100
+    #: how missing view rows enter the neighbour graphs: "neighbors" (the mean of the view over the sample's
+    #: nearest samples in its observed views); the ablation "mean" (the view's mean) is compared in the User Guide
+    _missing_fill = "neighbors"
 
     def __init__(
         self,
@@ -673,10 +797,24 @@ class DistilMVC(BaseDeepClusterer):
         return tuple(self.view_sizes_)
 
     def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
-        """The views side by side, each feature scaled as ``scaling`` scales it for the network."""
+        """The views side by side, each feature scaled as ``scaling`` scales it for the network.
+
+        Missing view rows are scaled as their view's mean, then filled from the sample's neighbours in the views
+        it has (:func:`_fill_missing_views`), as for the fit's neighbour graphs.
+        """
         X = np.asarray(X, dtype=np.float64)
+        missing = np.isnan(X)
+        if missing.any():
+            X = np.where(missing, np.nanmean(X, axis=0), X)
         offset, scale = scale_params(X, self.view_sizes_, self.scaling)
-        return (X - offset) / scale
+        X = (X - offset) / scale
+        if missing.any():
+            cuts = np.cumsum(self.view_sizes_)[:-1]
+            observed = torch.as_tensor(np.stack([~m.all(1) for m in np.split(missing, cuts, axis=1)], 1))
+            views = _fill_missing_views([torch.as_tensor(v) for v in np.split(X, cuts, axis=1)], observed,
+                                        CONSENSUS_NEIGHBORS)
+            X = torch.cat(views, 1).numpy()
+        return X
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None
@@ -689,13 +827,20 @@ class DistilMVC(BaseDeepClusterer):
             X, list_sizes = stack_views(X)  # raises a clear error for a mixed list
         elif isinstance(X, list | tuple) and len(X) == 0:
             raise ValueError("X is an empty list: pass a list of 2-D views or one 2-D array.")
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=2 if reset else 1)
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=2 if reset else 1,
+                          ensure_all_finite="allow-nan")
         if reset:
             self.view_sizes_ = list_sizes or check_view_sizes(self.view_sizes, X.shape[1])
         elif list_sizes is not None and list_sizes != self.view_sizes_:
             raise ValueError(
                 f"The views have {list(list_sizes)} columns but the model was fitted on views of "
                 f"{list(self.view_sizes_)} columns."
+            )
+        observed = observed_views(X, self.view_sizes_)  # NaN only as whole missing view rows, a view per sample
+        if reset and not observed.any(0).all():
+            raise ValueError(
+                f"View(s) {np.flatnonzero(~observed.any(0)).tolist()} of X are missing (all NaN) for every sample: "
+                "drop them, a view must be observed for some samples to be learned."
             )
         return X
 
@@ -705,8 +850,19 @@ class DistilMVC(BaseDeepClusterer):
         single = len(sizes) == 1  # one view: two augmented copies of it
         V = self.n_views_ = 2 if single else len(sizes)
         self.n_features_out_ = K
-        X = self._fit_scaling(X, self.scaling, sizes)  # per-feature min-max scaling learned on the training data
+        # the observed view rows (None: no view is missing, the complete-data path)
+        observed = ~torch.stack([v.isnan().all(1) for v in split_views(X, sizes)], 1)
+        self.n_missing_ = (~observed).sum(0).cpu().numpy()
+        observed = None if bool(observed.all()) else observed
+        if observed is None:  # per-feature min-max scaling learned on the training data
+            X = self._fit_scaling(X, self.scaling, sizes)
+        else:  # learned on each view's observed rows
+            X = self._fit_scaling_observed(X, self.scaling, sizes, observed)
         n, views = X.shape[0], [X] * V if single else split_views(X, sizes)
+        if observed is not None:  # missing rows filled from neighbours, for the neighbour graphs only
+            views = _fill_missing_views(views, observed, CONSENSUS_NEIGHBORS if self._missing_fill == "neighbors"
+                                        else 0)
+            X = torch.cat(views, 1)
         augment = self._single_view_augment(X) if single else None
         net = self.network_ = _DistilMVCNet.build(ctx.generator, sizes * V if single else sizes, self.hidden_dims,
                                                   self.latent_dim, self.projection_hidden_dim, self.feature_dim,
@@ -716,7 +872,7 @@ class DistilMVC(BaseDeepClusterer):
         n_graph = min(CONSENSUS_NEIGHBORS, n - 1) if self._pseudo_labels == "auto" else 0
         input_nn = _input_neighbors(X, sizes, max(n_pair, n_graph), ctx.rng)
         inputs, paired = _stage_inputs(views, augment, input_nn[:, 1 : n_pair + 1] if n_pair else None,
-                                       ctx.device_generator)
+                                       ctx.device_generator, observed)
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loop = dict(n_samples=n, optimizer=optimizer, modules=[net])  # one optimizer for all stages (the reference)
         trainer.run("pretrain", functools.partial(_pretrain_step, net=net, inputs=inputs),
@@ -741,10 +897,21 @@ class DistilMVC(BaseDeepClusterer):
         # stage 3: pseudo-labels (computed once) distilled into the student's cluster head
         input_graph = neighbor_graph(input_nn[:, : n_graph + 1]) if n_graph else None
         step = functools.partial(_distill_step, net=net, views=views, realign=self._pseudo_labels == "kmeans",
-                                 pseudo_labels=self._make_pseudo_labels(net, views, latent, input_graph, ctx),
-                                 n_clusters=K, label_smoothing=self.label_smoothing)
+                                 pseudo_labels=self._make_pseudo_labels(net, views, latent, input_graph, ctx, observed),
+                                 n_clusters=K, label_smoothing=self.label_smoothing, observed=observed)
         trainer.run("distill", step, n_epochs=n_epochs_distill, batch_size=distill_batch,
                     shuffle=distill_batch < n, drop_last=False, **loop)
+
+    def _fit_scaling_observed(self, X: torch.Tensor, method: str, view_sizes, observed: torch.Tensor) -> torch.Tensor:
+        """:meth:`_fit_scaling` learned on each view's observed rows; missing rows stay NaN."""
+        offsets, scales = [], []
+        for v, x in enumerate(split_views(X, view_sizes)):
+            offset, scale = scale_params(x[observed[:, v]], None, method)
+            offsets.append(offset)
+            scales.append(scale)
+        offset, scale = torch.cat(offsets), torch.cat(scales)
+        self.input_offset_, self.input_scale_ = offset.cpu(), scale.cpu()
+        return (X - offset) / scale
 
     def _single_view_augment(self, X: torch.Tensor):
         """The augmentation that makes two views of single-view input: the user's (dry-run) or the default."""
@@ -753,7 +920,8 @@ class DistilMVC(BaseDeepClusterer):
         _check_user_augment(self.augment, X[:2])
         return self.augment
 
-    def _make_pseudo_labels(self, net, views, latent: _LatentPartition, input_graph, ctx) -> list[torch.Tensor]:
+    def _make_pseudo_labels(self, net, views, latent: _LatentPartition, input_graph, ctx,
+                            observed: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The stage-3 pseudo-labels, one tensor per view.
 
         Sets ``pseudo_labels_``, and for the consensus ``consensus_`` and ``consensus_scores_``.
@@ -765,7 +933,7 @@ class DistilMVC(BaseDeepClusterer):
             if self._pseudo_labels == "auto":
                 self.consensus_, self.consensus_scores_, labels = _consensus_labels(
                     graph, labels, input_graph, self.n_clusters_, latent.seed)
-            pseudo = [_aligned_to_prediction(labels, net, views, self.n_clusters_)] * len(views)
+            pseudo = [_aligned_to_prediction(labels, net, views, self.n_clusters_, observed)] * len(views)
         self.pseudo_labels_ = torch.stack(pseudo).cpu().numpy()
         return pseudo
 
@@ -774,6 +942,21 @@ class DistilMVC(BaseDeepClusterer):
         net = mods["network_"]
         X = self._scaled(mods, X)
         views = [X] * self.n_views_ if len(self.view_sizes_) == 1 else split_views(X, self.view_sizes_)
-        probs = sum(torch.softmax(net.view_logits(v, x), dim=1) for v, x in enumerate(views))
-        probs = probs / self.n_views_
+        observed = torch.stack([~x.isnan().all(1) for x in views], 1)
+        if bool(observed.all()):
+            probs = sum(torch.softmax(net.view_logits(v, x), dim=1) for v, x in enumerate(views))
+            probs = probs / self.n_views_
+        else:  # the average over the views each sample has
+            probs = sum(torch.softmax(net.view_logits(v, x.nan_to_num(0.0)), dim=1) * observed[:, v : v + 1]
+                        for v, x in enumerate(views))
+            probs = probs / observed.sum(1, keepdim=True)
         return probs, probs.argmax(1)
+
+    def _selection_score(self, X: np.ndarray) -> float:
+        labels = self._label_map_[self._run_inference(X, embedding=False)[1]]
+        missing = np.isnan(X)
+        if missing.any():  # missing view rows enter the input's k-NN graph as the view's mean over the observed rows
+            counts = (~missing).sum(0)
+            means = np.where(missing, 0.0, X).sum(0) / np.maximum(counts, 1)
+            X = np.where(missing, means, X)
+        return knn_modularity(reference_space(X, self._view_sizes()), labels)

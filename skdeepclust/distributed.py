@@ -96,7 +96,8 @@ def shared_random_state(random_state) -> int | object:
 def check_same_data(X: np.ndarray) -> None:
     """Raise on every process when the processes were not given the same training data.
 
-    Compares the shape and two checksums (sum and sum of squares, in float64) over the processes.
+    Compares the shape, the count of NaN (missing views) and two checksums (sum and sum of squares of the
+    other values, in float64) over the processes.
 
     Parameters
     ----------
@@ -109,8 +110,8 @@ def check_same_data(X: np.ndarray) -> None:
         If any process's ``X`` differs from another's.
     """
     x = np.asarray(X, dtype=np.float64)
-    stats = torch.tensor([x.shape[0], x.shape[1] if x.ndim > 1 else 1, x.sum(), np.square(x).sum()],
-                         dtype=torch.float64, device=_comm_device())
+    stats = torch.tensor([x.shape[0], x.shape[1] if x.ndim > 1 else 1, np.isnan(x).sum(), np.nansum(x),
+                          np.nansum(np.square(x))], dtype=torch.float64, device=_comm_device())
     high, low = stats.clone(), -stats
     dist.all_reduce(high, op=dist.ReduceOp.MAX)
     dist.all_reduce(low, op=dist.ReduceOp.MAX)

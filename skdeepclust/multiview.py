@@ -16,7 +16,16 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-__all__ = ["SCALINGS", "ViewScaler", "check_view_sizes", "is_view_list", "scale_params", "split_views", "stack_views"]
+__all__ = [
+    "SCALINGS",
+    "ViewScaler",
+    "check_view_sizes",
+    "is_view_list",
+    "observed_views",
+    "scale_params",
+    "split_views",
+    "stack_views",
+]
 
 
 def is_view_list(X) -> bool:
@@ -45,14 +54,16 @@ def stack_views(views) -> tuple[np.ndarray, tuple[int, ...]]:
     Returns
     -------
     X : ndarray of shape (n_samples, sum of n_features_v)
-        The views side by side (float64, or float32 if every view is float32).
+        The views side by side (float64, or float32 if every view is float32). NaN are kept: a view
+        row that is entirely NaN marks that view as missing for the sample (see :func:`observed_views`).
     view_sizes : tuple of int
         Column count of each view, to pass as ``view_sizes``.
 
     Raises
     ------
     ValueError
-        If the list is empty, a view is not 2-D, or the views have different row counts.
+        If the list is empty, a view is not 2-D, a view has an infinite value, or the views have
+        different row counts.
 
     Examples
     --------
@@ -71,13 +82,72 @@ def stack_views(views) -> tuple[np.ndarray, tuple[int, ...]]:
         if np.ndim(v) != 2:
             raise ValueError(f"View {i} must be a 2-D array (n_samples, n_features), got {np.ndim(v)} dimension(s).")
         arrays.append(
-            check_array(v, dtype=[np.float64, np.float32], ensure_min_samples=1, input_name=f"view {i}")
+            check_array(v, dtype=[np.float64, np.float32], ensure_min_samples=1, ensure_all_finite="allow-nan",
+                        input_name=f"view {i}")
         )
     rows = [a.shape[0] for a in arrays]
     if len(set(rows)) != 1:
         raise ValueError(f"All views must have the same number of rows (samples); got row counts {rows}.")
     dtype = np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
     return np.hstack([a.astype(dtype, copy=False) for a in arrays]), tuple(a.shape[1] for a in arrays)
+
+
+def observed_views(X, view_sizes, *, max_listed: int = 5) -> np.ndarray:
+    """Which view of each sample is observed, where a view row that is entirely NaN is a missing view.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, sum(view_sizes))
+        Stacked views; NaN only in whole view rows.
+    view_sizes : sequence of int
+        Column count per view.
+    max_listed : int, default=5
+        Rows named in an error message.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_views)
+        ``True`` where the sample has the view.
+
+    Raises
+    ------
+    ValueError
+        If a view row is partly NaN, or a sample has no observed view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1.0, 2.0], [np.nan, np.nan, 3.0], [4.0, 5.0, np.nan]])
+    >>> observed_views(X, (2, 1)).tolist()
+    [[True, True], [False, True], [True, False]]
+    """
+    nan = np.isnan(X)
+    if not nan.any():
+        return np.ones((X.shape[0], len(view_sizes)), dtype=bool)
+
+    def rows(bad: np.ndarray) -> str:
+        where = np.flatnonzero(bad)
+        more = f" and {where.size - max_listed} more" if where.size > max_listed else ""
+        return f"{where[:max_listed].tolist()}{more}"
+
+    missing, partial = [], []
+    for v, block in enumerate(split_views(nan, view_sizes)):
+        all_nan, any_nan = block.all(1), block.any(1)
+        missing.append(all_nan)
+        if (any_nan & ~all_nan).any():
+            partial.append(f"view {v}, rows {rows(any_nan & ~all_nan)}")
+    if partial:
+        raise ValueError(
+            "X contains NaN in part of a view's row (" + "; ".join(partial) + "). A view row must have no NaN, "
+            "or be entirely NaN to mark that view as missing for the sample; impute the partly missing values."
+        )
+    mask = ~np.stack(missing, axis=1)
+    if not mask.any(1).all():
+        raise ValueError(
+            f"Rows {rows(~mask.any(1))} of X have no observed view (every view's row is NaN): each sample needs at "
+            "least one view; drop these rows."
+        )
+    return mask
 
 
 def check_view_sizes(view_sizes, n_features: int) -> tuple[int, ...]:

@@ -3,6 +3,7 @@
 ORDER = [
     "plot_quickstart_digits.py",
     "plot_multiview_mat.py",
+    "plot_incomplete_views.py",
     "plot_custom_encoder.py",
     "plot_training_curves.py",
     "plot_gridsearch_without_labels.py",
