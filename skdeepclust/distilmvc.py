@@ -632,7 +632,7 @@ class DistilMVC(BaseDeepClusterer):
         Each candidate's modularity on the sum of the latent and input graphs.
     view_sizes_ : tuple of int
         Column count of each view of the training data (for single-view input, the input width).
-    n_missing_ : ndarray of shape (len(view_sizes_),)
+    n_missing_ : ndarray of int, one per view
         Training samples without each view (rows of the view that were entirely NaN; see
         :ref:`distilmvc_missing_views`).
     n_views_ : int
