@@ -16,10 +16,11 @@ def mean_std(values, digits: int = 4) -> str:
 
 
 def code_of(runs: list[dict]) -> str:
-    """The code version of a table cell's runs: the short commit(s), ``*`` when the tree had uncommitted changes,
+    """The code version of a table cell's runs: the short commit(s), ``*`` when the package (or, for runs that do
+    not record the package apart, the tree) had uncommitted changes,
     ``mixed:`` when the runs come from more than one version, ``unrecorded`` for runs that predate the record."""
-    versions = sorted({(r["commit"][:8] + ("*" if r.get("dirty") else "")) if r.get("commit") else "unrecorded"
-                       for r in runs})
+    versions = sorted({(r["commit"][:8] + ("*" if r.get("package_dirty", r.get("dirty")) else ""))
+                       if r.get("commit") else "unrecorded" for r in runs})
     return versions[0] if len(versions) == 1 else "mixed: " + ", ".join(versions)
 
 

@@ -292,7 +292,8 @@ def code_version() -> dict:
         return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
 
     return {"commit": git("rev-parse", "HEAD") or None,
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            # the run cache and reports are written while runs go on: not a change of the code
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results")),
             "package_tree": git("rev-parse", "HEAD:skdeepclust") or None,
             "package_dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", "skdeepclust"))}
 
