@@ -850,19 +850,8 @@ class DistilMVC(BaseDeepClusterer):
         single = len(sizes) == 1  # one view: two augmented copies of it
         V = self.n_views_ = 2 if single else len(sizes)
         self.n_features_out_ = K
-        # the observed view rows (None: no view is missing, the complete-data path)
-        observed = ~torch.stack([v.isnan().all(1) for v in split_views(X, sizes)], 1)
-        self.n_missing_ = (~observed).sum(0).cpu().numpy()
-        observed = None if bool(observed.all()) else observed
-        if observed is None:  # per-feature min-max scaling learned on the training data
-            X = self._fit_scaling(X, self.scaling, sizes)
-        else:  # learned on each view's observed rows
-            X = self._fit_scaling_observed(X, self.scaling, sizes, observed)
-        n, views = X.shape[0], [X] * V if single else split_views(X, sizes)
-        if observed is not None:  # missing rows filled from neighbours, for the neighbour graphs only
-            views = _fill_missing_views(views, observed, CONSENSUS_NEIGHBORS if self._missing_fill == "neighbors"
-                                        else 0)
-            X = torch.cat(views, 1)
+        X, views, observed = self._scaled_views(X, V)
+        n = X.shape[0]
         augment = self._single_view_augment(X) if single else None
         net = self.network_ = _DistilMVCNet.build(ctx.generator, sizes * V if single else sizes, self.hidden_dims,
                                                   self.latent_dim, self.projection_hidden_dim, self.feature_dim,
@@ -901,6 +890,28 @@ class DistilMVC(BaseDeepClusterer):
                                  n_clusters=K, label_smoothing=self.label_smoothing, observed=observed)
         trainer.run("distill", step, n_epochs=n_epochs_distill, batch_size=distill_batch,
                     shuffle=distill_batch < n, drop_last=False, **loop)
+
+    def _scaled_views(self, X: torch.Tensor, V: int) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
+        """The training input scaled, its views, and the observed view rows (``None``: no view is missing).
+
+        Sets ``n_missing_``. The scaling is learned per feature on the training data, on each view's observed
+        rows when some are missing; missing rows are then filled from the sample's neighbours
+        (:func:`_fill_missing_views`), for the neighbour graphs only.
+        """
+        sizes = self.view_sizes_
+        observed = ~torch.stack([v.isnan().all(1) for v in split_views(X, sizes)], 1)
+        self.n_missing_ = (~observed).sum(0).cpu().numpy()
+        observed = None if bool(observed.all()) else observed
+        if observed is None:
+            X = self._fit_scaling(X, self.scaling, sizes)
+        else:
+            X = self._fit_scaling_observed(X, self.scaling, sizes, observed)
+        views = [X] * V if len(sizes) == 1 else split_views(X, sizes)
+        if observed is not None:
+            views = _fill_missing_views(views, observed, CONSENSUS_NEIGHBORS if self._missing_fill == "neighbors"
+                                        else 0)
+            X = torch.cat(views, 1)
+        return X, views, observed
 
     def _fit_scaling_observed(self, X: torch.Tensor, method: str, view_sizes, observed: torch.Tensor) -> torch.Tensor:
         """:meth:`_fit_scaling` learned on each view's observed rows; missing rows stay NaN."""
