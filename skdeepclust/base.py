@@ -2,8 +2,9 @@
 
 It holds the scikit-learn contract once: parameter validation, ``validate_data``, the all-or-nothing
 fit skeleton (device resolution, per-fit random generators, the fit's :class:`~skdeepclust.training.Trainer`,
-interruption, label renumbering), batched inference for ``predict``/``transform``/``score``, the thread
-limit of ``SKDEEPCLUST_NUM_THREADS`` around both, and pickling across devices. A method subclass implements three hooks:
+interruption, label renumbering), the number of clusters (``n_clusters="auto"``), batched inference for
+``predict``/``transform``/``score``, the thread policy of :mod:`skdeepclust._threads` around both, and pickling
+across devices. A method subclass implements three hooks:
 
 ``_fit_torch(X, trainer)``
     Build the networks from the training tensor ``X`` (already on the device) and train them with
