@@ -15,11 +15,13 @@ same effective settings (parameters equal to the estimator's defaults are ignore
 ACC summary, then every metric, mean ± std over the seeds present) is written to
 ``benchmarks/results/full_table.md``.
 
-Methods: DistilMVC on the multi-view sets; HaDis, SeCu, MTDC and SPC on the single-view sets (images);
+The data sets, by kind, and the suite's development and validation halves are in ``suite.json``.
+Methods: DistilMVC on the multi-view sets; HaDis, SeCu, MTDC and SPC on the single-view sets (images, with
+``image_shape``) and on the tabular sets (standardised rows, without it);
 the baselines KMeans, spectral clustering (k-NN graph) and a Gaussian mixture on the same inputs
-(min-max-scaled, concatenated views for the multi-view sets; pixels for images). Each deep method gets
-the settings in ``SETTINGS`` (its defaults, except the settings stated there, for all data sets or for
-one). ``VARIANTS`` adds the ablation, baseline and tuned rows: MTDC without its mutual terms (the
+(min-max-scaled, concatenated views for the multi-view sets; pixels for images; the standardised rows).
+Each deep method gets the settings in ``SETTINGS`` (its defaults, except the settings stated there, for all
+data sets or for one). ``VARIANTS`` adds the ablation, baseline and tuned rows: MTDC without its mutual terms (the
 Contrastive Clustering baseline), MTDC without its CC warm-up (the reference schedule) and, on that
 schedule, without one of the two terms, HaDis with k-means final labels, without HSD or without the
 prototype term, and MTDC on USPS with settings chosen by looking at the labels (the row says so).
