@@ -236,6 +236,12 @@ def _stage_inputs(views: list[torch.Tensor], augment, neighbors: torch.Tensor | 
                                   observed=observed)
 
 
+def _observed_scale_params(X: torch.Tensor, view_sizes, method: str, observed: torch.Tensor):
+    """:func:`~skdeepclust.multiview.scale_params` of each view learned on its observed rows, side by side."""
+    params = [scale_params(x[observed[:, v]], None, method) for v, x in enumerate(split_views(X, view_sizes))]
+    return torch.cat([o for o, _ in params]), torch.cat([c for _, c in params])
+
+
 def _fill_missing_views(views: list[torch.Tensor], observed: torch.Tensor, k: int, chunk: int = 1024):
     """The views with every missing view row filled from the sample's neighbours in the views it has.
 
@@ -799,22 +805,18 @@ class DistilMVC(BaseDeepClusterer):
     def _n_clusters_input(self, X: np.ndarray) -> np.ndarray:
         """The views side by side, each feature scaled as ``scaling`` scales it for the network.
 
-        Missing view rows are scaled as their view's mean, then filled from the sample's neighbours in the views
-        it has (:func:`_fill_missing_views`), as for the fit's neighbour graphs.
+        With missing view rows, the scaling is learned on each view's observed rows and the missing rows are filled
+        from the sample's neighbours in the views it has (:func:`_fill_missing_views`), as for the fit.
         """
         X = np.asarray(X, dtype=np.float64)
-        missing = np.isnan(X)
-        if missing.any():
-            X = np.where(missing, np.nanmean(X, axis=0), X)
-        offset, scale = scale_params(X, self.view_sizes_, self.scaling)
-        X = (X - offset) / scale
-        if missing.any():
-            cuts = np.cumsum(self.view_sizes_)[:-1]
-            observed = torch.as_tensor(np.stack([~m.all(1) for m in np.split(missing, cuts, axis=1)], 1))
-            views = _fill_missing_views([torch.as_tensor(v) for v in np.split(X, cuts, axis=1)], observed,
-                                        CONSENSUS_NEIGHBORS)
-            X = torch.cat(views, 1).numpy()
-        return X
+        if not np.isnan(X).any():
+            offset, scale = scale_params(X, self.view_sizes_, self.scaling)
+            return (X - offset) / scale
+        X = torch.as_tensor(X)
+        observed = torch.as_tensor(observed_views(X.numpy(), self.view_sizes_))
+        offset, scale = _observed_scale_params(X, self.view_sizes_, self.scaling, observed)
+        views = _fill_missing_views(split_views((X - offset) / scale, self.view_sizes_), observed, CONSENSUS_NEIGHBORS)
+        return torch.cat(views, 1).numpy()
 
     def _validate_input(self, X, reset: bool) -> np.ndarray:
         list_sizes = None
@@ -915,12 +917,7 @@ class DistilMVC(BaseDeepClusterer):
 
     def _fit_scaling_observed(self, X: torch.Tensor, method: str, view_sizes, observed: torch.Tensor) -> torch.Tensor:
         """:meth:`_fit_scaling` learned on each view's observed rows; missing rows stay NaN."""
-        offsets, scales = [], []
-        for v, x in enumerate(split_views(X, view_sizes)):
-            offset, scale = scale_params(x[observed[:, v]], None, method)
-            offsets.append(offset)
-            scales.append(scale)
-        offset, scale = torch.cat(offsets), torch.cat(scales)
+        offset, scale = _observed_scale_params(X, view_sizes, method, observed)
         self.input_offset_, self.input_scale_ = offset.cpu(), scale.cpu()
         return (X - offset) / scale
 
