@@ -166,37 +166,36 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         n_init = self.n_init
         best, best_score, scores, stopped = None, -np.inf, [], None
         n_clusters = None  # n_clusters="auto": estimated in the first fit, kept for the others
-        for i, seed in enumerate(_init_seeds(self.random_state, n_init)):
-            work = copy.copy(self)  # same parameters, no fitted state
-            for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
-                del work.__dict__[key]
-            work.__dict__.pop("_estimated_n_clusters", None)
-            if n_clusters is not None:
-                work._estimated_n_clusters = n_clusters
-            try:
-                with thread_limit() as n_threads:
+        with thread_limit() as n_threads:  # one count for every initialisation and its score
+            for i, seed in enumerate(_init_seeds(self.random_state, n_init)):
+                work = copy.copy(self)  # same parameters, no fitted state
+                for key in [k for k in work.__dict__ if _is_fitted_state(k)]:
+                    del work.__dict__[key]
+                work.__dict__.pop("_estimated_n_clusters", None)
+                if n_clusters is not None:
+                    work._estimated_n_clusters = n_clusters
+                try:
                     work.n_threads_ = n_threads
                     where = work._fit_all(X, seed)
-                n_clusters = work.n_clusters_
-            except KeyboardInterrupt:
-                if best is None:
-                    raise
-                stopped = (f"fit interrupted during initialisation {i + 1} of {n_init}; the estimator keeps the best "
-                           f"of the {i} finished")
-                break
-            if n_init > 1:
-                with thread_limit():
+                    n_clusters = work.n_clusters_
+                except KeyboardInterrupt:
+                    if best is None:
+                        raise
+                    stopped = (f"fit interrupted during initialisation {i + 1} of {n_init}; the estimator keeps the "
+                               f"best of the {i} finished")
+                    break
+                if n_init > 1:
                     score = work._selection_score(work._validate_input(X, reset=False))
-                scores.append(score)
-                if best is None or score > best_score:
-                    best, best_score = work, score
-            else:
-                best = work
-            if where is not None:  # Ctrl-C inside a run: no further initialisations
-                stopped = (f"{where}; the estimator keeps the networks reached so far" if n_init == 1 else
-                           f"{where} in initialisation {i + 1} of {n_init}; the estimator keeps the best-scoring of "
-                           f"the {i + 1} fits")
-                break
+                    scores.append(score)
+                    if best is None or score > best_score:
+                        best, best_score = work, score
+                else:
+                    best = work
+                if where is not None:  # Ctrl-C inside a run: no further initialisations
+                    stopped = (f"{where}; the estimator keeps the networks reached so far" if n_init == 1 else
+                               f"{where} in initialisation {i + 1} of {n_init}; the estimator keeps the best-scoring "
+                               f"of the {i + 1} fits")
+                    break
         if n_init > 1:
             best.init_scores_ = np.asarray(scores, dtype=np.float64)
         for key in [k for k in self.__dict__ if _is_fitted_state(k)]:
