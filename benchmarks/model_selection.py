@@ -86,6 +86,12 @@ DATASETS = {
     "DistilMVC": ["HW", "BDGP", "digits-views"],
     **{m: ["digits", "USPS-2k", "MNIST-2k-14"] for m in ("SeCu", "MTDC", "HaDis", "SPC")},
 }
+#: held-out cells: sets of the suite's validation half (``suite.json``), run after ``score`` was chosen on the cells
+#: above, whole and at the same schedules (``run --held-out``); reported in their own table
+HELD_OUT = {
+    "DistilMVC": ["WebKB"],
+    **{m: ["iris", "wine"] for m in ("SeCu", "MTDC", "HaDis", "SPC")},
+}
 
 CRITERIA = ["score", "silhouette_input", "modularity_input", "loss", "stability", "consensus", "rank_aggregation"]
 #: criteria where lower is better
@@ -99,6 +105,11 @@ def load(dataset: str):
 
     from skdeepclust import stack_views
 
+    if dataset in {d for ds in HELD_OUT.values() for d in ds}:
+        from run_all import _load
+
+        X, y, shape, sizes, _ = _load(dataset)
+        return np.asarray(X, dtype=np.float32), np.asarray(y), shape, sizes
     if dataset in ("HW", "BDGP", "digits-views"):
         ds = load_views(dataset)
         X, sizes = stack_views(ds.views)
@@ -237,11 +248,11 @@ def _job(args):
         return {"method": method, "dataset": dataset, "setting": setting, "seed": seed, "error": repr(exc)}
 
 
-def run(methods, datasets, jobs: int) -> None:
+def run(methods, datasets, jobs: int, held_out: bool = False) -> None:
     done = {_key(r) for r in cached()}
     todo = []
     for m in methods:
-        for d in DATASETS[m]:
+        for d in (HELD_OUT if held_out else DATASETS)[m]:
             if datasets and d not in datasets:
                 continue
             for seed in SEEDS:
@@ -430,8 +441,9 @@ def cell_table(cell: list[dict], ranks: dict) -> dict:
 
 def report() -> str:
     studied = {(m, d) for m, ds in DATASETS.items() for d in ds}
-    runs = [r for r in cached() if "error" not in r and (r["method"], r["dataset"]) in studied]
-    failed = [r for r in cached() if "error" in r and (r["method"], r["dataset"]) in studied]
+    held_out = {(m, d) for m, ds in HELD_OUT.items() for d in ds}
+    runs = [r for r in cached() if "error" not in r and (r["method"], r["dataset"]) in studied | held_out]
+    failed = [r for r in cached() if "error" in r and (r["method"], r["dataset"]) in studied | held_out]
     ranks = json.loads(RANKS.read_text()) if RANKS.exists() else {}
     grids = "; ".join(f"{m}: " + " x ".join(f"`{p}` in {v}" for p, v in g.items()) for m, g in GRIDS.items())
     scale = "; ".join(f"{m}: {', '.join(f'{k}={v}' for k, v in sc.items())}" for m, sc in STUDY_SCALE.items())
@@ -461,30 +473,11 @@ def report() -> str:
                 ranks[key] = computed
         results[(m, d)] = cell_table(cell, ranks.get(key, {}))
     RANKS.write_text(json.dumps(ranks, indent=1, sort_keys=True) + "\n")
+    held = {key: res for key, res in results.items() if key not in studied}
+    results = {key: res for key, res in results.items() if key in studied}
     crit = [c for c in CRITERIA]
-    lines += ["## Regret (best mean ACC in the grid - mean ACC of the picked setting)", "",
-              "| method | data | fits | best ACC | defaults | " + " | ".join(crit) + " |",
-              "|---|---|---|---|---|" + "---|" * len(crit)]
-    for (m, d), res in results.items():
-        n = len(cells[(m, d)])
-        cells_txt = [f"{res['regret'][c]:.3f}" if c in res["regret"] else "" for c in crit]
-        lines.append(f"| {m} | {d} | {n} | {res['best']:.3f} | {res['default_regret']:.3f} | "
-                     + " | ".join(cells_txt) + " |")
-    lines += ["", "## Summary over the cells", "", "| criterion | mean regret | worst regret | "
-              "cells worse than the defaults by > 0.02 | mean per-fit regret | mean Spearman ρ |",
-              "|---|---|---|---|---|---|"]
-    dflt = np.array([res["default_regret"] for res in results.values()])
-    lines.append(f"| keep the defaults | {dflt.mean():.3f} | {dflt.max():.3f} | | | |")
-    for c in crit:
-        reg = np.array([res["regret"].get(c, np.nan) for res in results.values()])
-        if np.all(np.isnan(reg)):
-            continue
-        worse = int(np.nansum(reg - dflt > 0.02))
-        pf = np.array([res["per_fit_regret"].get(c, np.nan) for res in results.values()])
-        rho = np.array([res["spearman"].get(c, np.nan) for res in results.values()])
-        lines.append(f"| {c} | {np.nanmean(reg):.3f} | {np.nanmax(reg):.3f} | {worse} | "
-                     f"{np.nanmean(pf):.3f} | {np.nanmean(rho):.2f} |" if not np.all(np.isnan(pf)) else
-                     f"| {c} | {np.nanmean(reg):.3f} | {np.nanmax(reg):.3f} | {worse} | – | {np.nanmean(rho):.2f} |")
+    lines += ["## Regret (best mean ACC in the grid - mean ACC of the picked setting)", ""]
+    lines += _regret_lines(results, cells)
     lines += ["", "## Spearman correlation between criterion and ACC over the six settings", "",
               "| method | data | " + " | ".join(crit) + " |", "|---|---|" + "---|" * len(crit)]
     for (m, d), res in results.items():
@@ -503,12 +496,54 @@ def report() -> str:
             vals = [np.mean([r[c] for r in rs]) for c in crit]
             lines.append(f"| {_slug(json.loads(s))}{tag} | {accs} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
         lines.append("")
+    if held:
+        lines += ["## Held-out cells: the validation half", "",
+                  "The same grids, seeds and schedules on sets of the suite's validation half (`suite.json`): "
+                  f"{', '.join(f'{m} on {d}' for m, d in held)}. These cells ran after `score` "
+                  "(`modularity_input`) was chosen on the cells above, and are reported as they came out. "
+                  "Reproduce: `python benchmarks/model_selection.py run --held-out`, then `report`.", ""]
+        lines += _regret_lines(held, cells)
+        lines += ["", "Every held-out candidate (mean over the two seeds):", ""]
+        for (m, d), res in held.items():
+            default = {json.dumps(r["setting"], sort_keys=True) for r in cells[(m, d)] if r["default"]}
+            lines.append(f"- {m} on {d}: " + "; ".join(
+                f"{_slug(json.loads(st))}{' (defaults)' if st in default else ''} {acc:.3f}"
+                for st, acc in sorted(res["mean_acc"].items())))
+        lines.append("")
     plot(results)
     lines += ninit_report()
     if failed:
         lines += ["## Failed fits", ""] + [f"- {r['method']} {r['dataset']} {r['setting']} seed {r['seed']}: "
                                            f"{r['error']}" for r in failed]
     return "\n".join(lines) + "\n"
+
+
+def _regret_lines(results: dict, cells: dict) -> list[str]:
+    """The regret table of some cells and its summary over them."""
+    crit = list(CRITERIA)
+    lines = ["| method | data | fits | best ACC | defaults | " + " | ".join(crit) + " |",
+             "|---|---|---|---|---|" + "---|" * len(crit)]
+    for (m, d), res in results.items():
+        n = len(cells[(m, d)])
+        cells_txt = [f"{res['regret'][c]:.3f}" if c in res["regret"] else "" for c in crit]
+        lines.append(f"| {m} | {d} | {n} | {res['best']:.3f} | {res['default_regret']:.3f} | "
+                     + " | ".join(cells_txt) + " |")
+    lines += ["", f"Summary over these {len(results)} cells:", "", "| criterion | mean regret | worst regret | "
+              "cells worse than the defaults by > 0.02 | mean per-fit regret | mean Spearman ρ |",
+              "|---|---|---|---|---|---|"]
+    dflt = np.array([res["default_regret"] for res in results.values()])
+    lines.append(f"| keep the defaults | {dflt.mean():.3f} | {dflt.max():.3f} | | | |")
+    for c in crit:
+        reg = np.array([res["regret"].get(c, np.nan) for res in results.values()])
+        if np.all(np.isnan(reg)):
+            continue
+        worse = int(np.nansum(reg - dflt > 0.02))
+        pf = np.array([res["per_fit_regret"].get(c, np.nan) for res in results.values()])
+        rho = np.array([res["spearman"].get(c, np.nan) for res in results.values()])
+        lines.append(f"| {c} | {np.nanmean(reg):.3f} | {np.nanmax(reg):.3f} | {worse} | "
+                     f"{np.nanmean(pf):.3f} | {np.nanmean(rho):.2f} |" if not np.all(np.isnan(pf)) else
+                     f"| {c} | {np.nanmean(reg):.3f} | {np.nanmax(reg):.3f} | {worse} | – | {np.nanmean(rho):.2f} |")
+    return lines
 
 
 PLOT = HERE.parent / "doc" / "_static" / "model_selection_regret.png"
@@ -552,12 +587,13 @@ def main() -> None:
     r.add_argument("--methods", nargs="+", default=list(GRIDS))
     r.add_argument("--datasets", nargs="+", default=None)
     r.add_argument("--jobs", type=int, default=1)
+    r.add_argument("--held-out", action="store_true", help="the held-out cells (validation half) instead")
     sub.add_parser("report")
     ni = sub.add_parser("ninit")
     ni.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
     if args.cmd == "run":
-        run(args.methods, args.datasets, args.jobs)
+        run(args.methods, args.datasets, args.jobs, args.held_out)
     elif args.cmd == "ninit":
         run_ninit(args.jobs)
     else:
