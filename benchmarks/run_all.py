@@ -375,6 +375,9 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
               "settings": settings_for(method, dataset), **gmm_note, **code_version()}
     if method == "SPC":
         record["rounds"] = spc_rounds(est, X, y)
+    if method in DEEP and hasattr(est, "consensus_"):  # DistilMVC: the graph its pseudo-labels came from, and why
+        scores = {k: float(v) for k, v in est.consensus_scores_.items()}
+        record["consensus"] = {"chosen": est.consensus_, "scores": scores}
     if method in PEERS:
         from importlib.metadata import version
 
