@@ -17,7 +17,8 @@ compared afterwards without recomputing (``--table-only`` applies them):
     the spectral clustering on the first ``k`` eigenvectors (column-pivoted QR, no restarts).
 ``graphs``
     The largest eigenvalues of other graphs of the same input, for the scaled eigengap: the symmetric 10-, 15-
-    and 20-NN graphs (eigenvalues only; the ``multiscale`` rule averages the three sizes' scores) and the
+    and 20-NN graphs (eigenvalues only; the ``multiscale`` rule averages the three sizes' scores), the
+    ``round(log2(n))``-NN graph (a neighbourhood growing with ``n``: 7 at 150 rows, 13 at 10 000) and the
     10-NN graph with the self-tuning (local scaling) weights of Zelnik-Manor and Perona,
     ``exp(-d_ij^2 / (s_i s_j))`` with ``s_i`` the distance of row ``i`` to its 7th neighbour.
 ``sweeps``
@@ -216,18 +217,19 @@ def self_tuning_graph(X: np.ndarray, n_neighbors: int = 10, scale_neighbor: int 
 
 
 def part_graphs(X: np.ndarray, upper: int) -> dict:
-    """The spectra of the 10-, 15- and 20-NN graphs and of the self-tuning 10-NN graph, with their seconds."""
+    """The spectra of the 10-, 15-, 20- and round(log2(n))-NN graphs and the self-tuning 10-NN graph, and seconds."""
     import torch
 
     from skdeepclust.cluster import knn_graph
     from skdeepclust.cluster._n_clusters import normalised_spectrum
 
     out = {}
-    for nn in (10, 15, 20):  # the 10-NN spectrum again, eigenvalues only, for comparable seconds
+    log2n = int(round(np.log2(X.shape[0])))
+    for nn, key in ((10, "spectrum10_values"), (15, "spectrum15"), (20, "spectrum20"), (log2n, "spectrum_log2n")):
+        # the 10-NN spectrum again, eigenvalues only, for seconds comparable to the others
         t0 = time.perf_counter()
         graph = knn_graph(torch.from_numpy(X), nn, random_state=0)
         values = normalised_spectrum(graph, upper + 1, random_state=0, vectors=False)[0].tolist()
-        key = "spectrum10_values" if nn == 10 else f"spectrum{nn}"
         out[key], out[f"sec_{key}"] = values, time.perf_counter() - t0
     t0 = time.perf_counter()
     graph = self_tuning_graph(X)
@@ -385,6 +387,7 @@ def rules(rec: dict) -> dict:
         out["self_tuning"] = int(2 + np.argmax(eigengap_scores(rec["spectrum_st10"], 2, upper)))
         scores = [eigengap_scores(rec[key], 2, upper) for key in ("spectrum10_values", "spectrum15", "spectrum20")]
         out["multiscale"] = int(2 + np.argmax(sum(s / s.max() for s in scores)))
+        out["eigengap_log2n"] = int(2 + np.argmax(eigengap_scores(rec["spectrum_log2n"], 2, upper)))
     if "silhouette" in rec and "spectrum10" in rec:
         out["eigengap_gap"] = gap_in_window(rec, int(2 + np.argmax(eigengap_scores(rec["spectrum10"], 2, upper))))
     if "silhouette" in rec:
@@ -397,7 +400,7 @@ def rules(rec: dict) -> dict:
 
 
 METHODS = ["auto", "eigengap", "eigengap_rule", "eigengap_scaled", "pca_eigengap_scaled", "self_tuning",
-           "multiscale", "modularity", "silhouette", "gap", "eigengap_gap"]
+           "eigengap_log2n", "multiscale", "modularity", "silhouette", "gap", "eigengap_gap"]
 
 
 def _merged() -> dict:
@@ -429,6 +432,7 @@ def table() -> str:
              "embedding)",
              "- `self_tuning`: the scaled gap on the 10-NN graph weighted by local scaling (Zelnik-Manor and "
              "Perona: `exp(-d_ij^2 / (s_i s_j))`, `s_i` the distance to the 7th neighbour)",
+             "- `eigengap_log2n`: the scaled gap on the round(log2(n))-NN graph",
              "- `multiscale`: the scaled gap's scores of the 10-, 15- and 20-NN graphs, each divided by its maximum, "
              "summed (three spectra)",
              "- `modularity`: `method=\"modularity\"` (spectral clustering at every candidate, highest modularity)",
