@@ -15,6 +15,12 @@ compared afterwards without recomputing (``--table-only`` applies them):
     normalised adjacency (one eigen-decomposition), the same for a ``round(sqrt(n) / 2)``-NN graph, and for
     every candidate ``k`` the modularity terms (edge share inside the clusters, share expected by chance) of
     the spectral clustering on the first ``k`` eigenvectors (column-pivoted QR, no restarts).
+``graphs``
+    The largest eigenvalues of other graphs of the same input, for the scaled eigengap: the symmetric 10-, 15-
+    and 20-NN graphs (eigenvalues only; the ``multiscale`` rule averages the three sizes' scores), the
+    ``round(log2(n))``-NN graph (a neighbourhood growing with ``n``: 7 at 150 rows, 13 at 10 000) and the
+    10-NN graph with the self-tuning (local scaling) weights of Zelnik-Manor and Perona,
+    ``exp(-d_ij^2 / (s_i s_j))`` with ``s_i`` the distance of row ``i`` to its 7th neighbour.
 ``sweeps``
     The classical sweeps with scikit-learn's KMeans (50 PCA components when wider, at most 2000 rows): the
     silhouette per k (``n_init=3``) and the gap statistic (5 uniform references in the data's box, ``n_init=1``,
@@ -189,6 +195,49 @@ def part_pca(X: np.ndarray, upper: int) -> dict:
     return out
 
 
+def self_tuning_graph(X: np.ndarray, n_neighbors: int = 10, scale_neighbor: int = 7):
+    """The symmetric k-NN graph weighted by local scaling (Zelnik-Manor and Perona, 2004).
+
+    Edge ``(i, j)`` of the k-NN lists weighs ``exp(-d_ij^2 / (s_i s_j))``, ``s_i`` the distance of row ``i`` to
+    its ``scale_neighbor``-th nearest row; the graph is ``(W + W^T) / 2`` as :func:`skdeepclust.cluster.knn_graph`.
+    """
+    import torch
+    from scipy import sparse
+
+    from skdeepclust.cluster import nearest_neighbors
+
+    n = X.shape[0]
+    k = min(max(n_neighbors, scale_neighbor) + 1, n)
+    dist, idx = (t.numpy() for t in nearest_neighbors(torch.from_numpy(X), k, random_state=0))
+    scale = np.maximum(dist[:, min(scale_neighbor, k - 1)], 1e-12)
+    dist, idx = dist[:, : n_neighbors + 1], idx[:, : n_neighbors + 1]
+    w = np.exp(-(dist**2) / (scale[:, None] * scale[idx]))
+    conn = sparse.csr_matrix((w.ravel(), (np.repeat(np.arange(n), idx.shape[1]), idx.ravel())), shape=(n, n))
+    return (0.5 * (conn + conn.T)).tocsr()
+
+
+def part_graphs(X: np.ndarray, upper: int) -> dict:
+    """The spectra of the 10-, 15-, 20- and round(log2(n))-NN graphs and the self-tuning 10-NN graph, and seconds."""
+    import torch
+
+    from skdeepclust.cluster import knn_graph
+    from skdeepclust.cluster._n_clusters import normalised_spectrum
+
+    out = {}
+    log2n = int(round(np.log2(X.shape[0])))
+    for nn, key in ((10, "spectrum10_values"), (15, "spectrum15"), (20, "spectrum20"), (log2n, "spectrum_log2n")):
+        # the 10-NN spectrum again, eigenvalues only, for seconds comparable to the others
+        t0 = time.perf_counter()
+        graph = knn_graph(torch.from_numpy(X), nn, random_state=0)
+        values = normalised_spectrum(graph, upper + 1, random_state=0, vectors=False)[0].tolist()
+        out[key], out[f"sec_{key}"] = values, time.perf_counter() - t0
+    t0 = time.perf_counter()
+    graph = self_tuning_graph(X)
+    out["spectrum_st10"] = normalised_spectrum(graph, upper + 1, random_state=0, vectors=False)[0].tolist()
+    out["sec_spectrum_st10"] = time.perf_counter() - t0
+    return out
+
+
 def part_auto(X: np.ndarray, upper: int) -> dict:
     """The package's default estimate, as ``n_clusters="auto"`` runs it (seed 0), and its seconds."""
     from skdeepclust import estimate_n_clusters
@@ -198,7 +247,8 @@ def part_auto(X: np.ndarray, upper: int) -> dict:
     return {"k_auto": int(k), "sec_auto": time.perf_counter() - t0}
 
 
-PARTS = {"auto": part_auto, "spectral": part_spectral, "sweeps": part_sweeps, "snn": part_snn, "pca": part_pca}
+PARTS = {"auto": part_auto, "spectral": part_spectral, "sweeps": part_sweeps, "snn": part_snn, "pca": part_pca,
+         "graphs": part_graphs}
 
 
 def run_fit(method: str, dataset: str, seed: int = 0) -> dict:
@@ -303,6 +353,20 @@ def run(datasets, parts, force=False) -> None:
 
 
 # ------------------------------------------------------------------ decision rules (applied to cached curves)
+def gap_in_window(rec: dict, k0: int) -> int:
+    """The gap statistic's choice within 25 % of ``k0``: the first grid ``k`` in ``ceil(0.75 k0) .. floor(1.25 k0)``
+    whose gap is at least the next grid point's minus its standard error (Tibshirani's rule), else the last one;
+    ``k0`` when no grid point is in the window."""
+    grid, gap, sd = np.asarray(rec["grid"]), np.asarray(rec["gap"]), np.asarray(rec["gap_sd"])
+    inside = np.nonzero((grid >= np.ceil(0.75 * k0)) & (grid <= np.floor(1.25 * k0)))[0]
+    if not inside.size:
+        return k0
+    for j in inside:
+        if j + 1 < grid.size and gap[j] >= gap[j + 1] - sd[j + 1]:
+            return int(grid[j])
+    return int(grid[inside[-1]])
+
+
 def rules(rec: dict) -> dict:
     """Each method's estimate from a set's cached curves (``rec``: all its parts merged)."""
     from skdeepclust.cluster._n_clusters import candidate_ks, eigengap_scores
@@ -319,6 +383,13 @@ def rules(rec: dict) -> dict:
         out["modularity"] = int(ks[np.argmax(q)])
     if "pca_knn_spectrum" in rec:
         out["pca_eigengap_scaled"] = int(2 + np.argmax(eigengap_scores(rec["pca_knn_spectrum"], 2, upper)))
+    if "spectrum_st10" in rec:
+        out["self_tuning"] = int(2 + np.argmax(eigengap_scores(rec["spectrum_st10"], 2, upper)))
+        scores = [eigengap_scores(rec[key], 2, upper) for key in ("spectrum10_values", "spectrum15", "spectrum20")]
+        out["multiscale"] = int(2 + np.argmax(sum(s / s.max() for s in scores)))
+        out["eigengap_log2n"] = int(2 + np.argmax(eigengap_scores(rec["spectrum_log2n"], 2, upper)))
+    if "silhouette" in rec and "spectrum10" in rec:
+        out["eigengap_gap"] = gap_in_window(rec, int(2 + np.argmax(eigengap_scores(rec["spectrum10"], 2, upper))))
     if "silhouette" in rec:
         grid = np.asarray(rec["grid"])
         out["silhouette"] = int(grid[np.argmax(rec["silhouette"])])
@@ -328,8 +399,8 @@ def rules(rec: dict) -> dict:
     return out
 
 
-METHODS = ["auto", "eigengap", "eigengap_rule", "eigengap_scaled", "pca_eigengap_scaled", "modularity",
-           "silhouette", "gap"]
+METHODS = ["auto", "eigengap", "eigengap_rule", "eigengap_scaled", "pca_eigengap_scaled", "self_tuning",
+           "eigengap_log2n", "multiscale", "modularity", "silhouette", "gap", "eigengap_gap"]
 
 
 def _merged() -> dict:
@@ -359,15 +430,24 @@ def table() -> str:
              "graph falls apart into comparable components)",
              "- `pca_eigengap_scaled`: the scaled gap on the 10-NN graph of 50 principal components (a first "
              "embedding)",
+             "- `self_tuning`: the scaled gap on the 10-NN graph weighted by local scaling (Zelnik-Manor and "
+             "Perona: `exp(-d_ij^2 / (s_i s_j))`, `s_i` the distance to the 7th neighbour)",
+             "- `eigengap_log2n`: the scaled gap on the round(log2(n))-NN graph",
+             "- `multiscale`: the scaled gap's scores of the 10-, 15- and 20-NN graphs, each divided by its maximum, "
+             "summed (three spectra)",
              "- `modularity`: `method=\"modularity\"` (spectral clustering at every candidate, highest modularity)",
              "- `silhouette`: KMeans (`n_init=3`) silhouette sweep on <= 2000 rows (50 PCA components when wider)",
              "- `gap`: the gap statistic (Tibshirani et al.; 5 uniform references, KMeans `n_init=1`, <= 1000 rows)",
+             "- `eigengap_gap`: the gap statistic's choice (Tibshirani's rule, on the sweep's grid) within 25 % of "
+             "`eigengap_scaled`",
              "",
              "Seconds: `auto` measured as it runs (k-NN graph, spectrum); `modularity` adds a clustering per "
              "candidate to the graph and spectrum (seconds of the 10-NN graph, eigenvectors and sweep over all k); "
-             "silhouette and gap sweeps. One thread.", ""]
+             "`multiscale` the three graphs and their eigenvalues; silhouette and gap sweeps (`eigengap_gap` would "
+             "need the gap only on the window's candidates). One thread; `auto` and `multiscale` of a set were "
+             "measured in the same run when they carry the same commit.", ""]
     head = ("| half | set | n | true k | " + " | ".join(METHODS)
-            + " | s auto | s modularity | s silhouette | s gap |")
+            + " | s auto | s modularity | s multiscale | s silhouette | s gap |")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     score = {h: {m: [0, 0, 0] for m in METHODS} for h in ("development", "validation")}
 
@@ -392,8 +472,10 @@ def table() -> str:
                 score[half][m][2] += 1
                 cells.append(f"**{e}**" if e == k else str(e))
             s_mod = (f"{rec['sec_spectrum10'] + rec['sec_modularity']:.1f}" if "sec_modularity" in rec else "")
+            s_multi = (f"{rec['sec_spectrum10_values'] + rec['sec_spectrum15'] + rec['sec_spectrum20']:.1f}"
+                       if "sec_spectrum15" in rec else "")
             lines.append(f"| {half[:3]} | {name} | {rec['n']} | {k} | " + " | ".join(cells)
-                         + f" | {sec(rec, 'sec_auto')} | {s_mod} | {sec(rec, 'sec_silhouette')} | "
+                         + f" | {sec(rec, 'sec_auto')} | {s_mod} | {s_multi} | {sec(rec, 'sec_silhouette')} | "
                          f"{sec(rec, 'sec_gap')} |")
     lines += ["", "Exact / within ±25 % of the true k (bold: exact; sets with a result):", "",
               "| method | development exact | development ±25 % | validation exact | validation ±25 % |",
