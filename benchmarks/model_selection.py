@@ -473,7 +473,11 @@ def report() -> str:
                 ranks[key] = computed
         results[(m, d)] = cell_table(cell, ranks.get(key, {}))
     RANKS.write_text(json.dumps(ranks, indent=1, sort_keys=True) + "\n")
-    held = {key: res for key, res in results.items() if key not in studied}
+    complete = {m: len(candidates(m)) * len(SEEDS) for m in GRIDS}  # every setting of the grid, every seed
+    held = {(m, d): res for (m, d), res in results.items()
+            if (m, d) not in studied and len(cells[(m, d)]) == complete[m]}
+    unfinished = [f"{m} on {d} ({len(cells[(m, d)])} of {complete[m]} fits)" for (m, d) in results
+                  if (m, d) not in studied and len(cells[(m, d)]) < complete[m]]
     results = {key: res for key, res in results.items() if key in studied}
     crit = [c for c in CRITERIA]
     lines += ["## Regret (best mean ACC in the grid - mean ACC of the picked setting)", ""]
@@ -503,6 +507,8 @@ def report() -> str:
                   "(`modularity_input`) was chosen on the cells above, and are reported as they came out. "
                   "Reproduce: `python benchmarks/model_selection.py run --held-out`, then `report`.", ""]
         lines += _regret_lines(held, cells)
+        if unfinished:
+            lines += ["", "Cells not finished, left out of the table: " + "; ".join(unfinished) + "."]
         lines += ["", "Every held-out candidate (mean over the two seeds):", ""]
         for (m, d), res in held.items():
             default = {json.dumps(r["setting"], sort_keys=True) for r in cells[(m, d)] if r["default"]}
