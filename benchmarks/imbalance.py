@@ -62,15 +62,14 @@ def load(name: str, seed: int):
 
 
 def fit_one(method: str, name: str, seed: int) -> dict:
+    """Fit one method on seed ``seed``'s imbalanced subsample of ``name``; return its record."""
     import resource
     import warnings
 
     import torch
 
     torch.set_num_threads(1)
-    from run_all import GMM_REG_COVAR, code_version
-    from sklearn.cluster import KMeans, SpectralClustering
-    from sklearn.mixture import GaussianMixture
+    from run_all import code_version, fit_baseline
 
     import skdeepclust
     from skdeepclust.metrics import evaluate_clustering
@@ -80,22 +79,8 @@ def fit_one(method: str, name: str, seed: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if method == "KMeans":
-            labels = KMeans(k, n_init=10, random_state=seed).fit_predict(Xb)
-        elif method == "Spectral":
-            labels = SpectralClustering(k, affinity="nearest_neighbors", n_neighbors=10, assign_labels="cluster_qr",
-                                        random_state=seed).fit_predict(Xb)
-        elif method == "GMM":
-            Xp = Xb
-            if Xb.shape[1] > 50:
-                from sklearn.decomposition import PCA
-
-                Xp = PCA(50, random_state=seed).fit_transform(Xb)
-            try:
-                labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
-            except ValueError:
-                labels = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=GMM_REG_COVAR,
-                                         random_state=seed).fit_predict(Xp.astype("float64"))
+        if method in BASELINES:
+            labels = fit_baseline(method, Xb, k, seed)[0]
         else:
             params = {"n_clusters": k, "device": "cpu", "random_state": seed, **SETTINGS.get(method, {})}
             if sizes is not None:

@@ -327,11 +327,37 @@ def _load(dataset: str):
 GMM_REG_COVAR = 1e-3
 
 
+def fit_baseline(method: str, Xb, k: int, seed: int) -> tuple:
+    """Labels of one classical baseline on the baselines' input ``Xb``, and a note of any fallback taken.
+
+    KMeans (10 restarts), spectral clustering of the 10-NN graph (``cluster_qr`` labels), or a full-covariance
+    Gaussian mixture (3 restarts; on 50 principal components when ``Xb`` is wider, refitted with
+    ``reg_covar=GMM_REG_COVAR`` when a component collapses, which the note records).
+    """
+    from sklearn.cluster import KMeans, SpectralClustering
+    from sklearn.mixture import GaussianMixture
+
+    if method == "KMeans":
+        return KMeans(k, n_init=10, random_state=seed).fit_predict(Xb), {}
+    if method == "Spectral":
+        return SpectralClustering(k, affinity="nearest_neighbors", n_neighbors=10, assign_labels="cluster_qr",
+                                  random_state=seed).fit_predict(Xb), {}
+    Xp = Xb
+    if Xb.shape[1] > 50:  # full covariances in pixel space are singular: reduce first
+        from sklearn.decomposition import PCA
+
+        Xp = PCA(50, random_state=seed).fit_transform(Xb)
+    try:
+        return GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp), {}
+    except ValueError:  # a collapsed component (Isolet: 26 classes of 60 rows in 50 dimensions)
+        labels = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=GMM_REG_COVAR,
+                                 random_state=seed).fit_predict(Xp.astype("float64"))
+        return labels, {"gmm_reg_covar": GMM_REG_COVAR}
+
+
 def run_one(method: str, dataset: str, seed: int) -> dict:
     """Fit one method on one dataset with one seed; return metrics, seconds and peak memory."""
     import torch
-    from sklearn.cluster import KMeans, SpectralClustering
-    from sklearn.mixture import GaussianMixture
 
     from skdeepclust.metrics import evaluate_clustering
 
@@ -339,23 +365,8 @@ def run_one(method: str, dataset: str, seed: int) -> dict:
     k = int(y.max()) + 1
     gmm_note: dict = {}
     t0, c0 = time.perf_counter(), time.process_time()
-    if method == "KMeans":
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(Xb)
-    elif method == "Spectral":
-        labels = SpectralClustering(k, affinity="nearest_neighbors", n_neighbors=10, assign_labels="cluster_qr",
-                                    random_state=seed).fit_predict(Xb)
-    elif method == "GMM":
-        Xp = Xb
-        if Xb.shape[1] > 50:  # full covariances in pixel space are singular: reduce first
-            from sklearn.decomposition import PCA
-
-            Xp = PCA(50, random_state=seed).fit_transform(Xb)
-        try:
-            labels = GaussianMixture(k, covariance_type="full", n_init=3, random_state=seed).fit_predict(Xp)
-        except ValueError:  # a collapsed component (Isolet: 26 classes of 60 rows in 50 dimensions)
-            labels = GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=GMM_REG_COVAR,
-                                     random_state=seed).fit_predict(Xp.astype("float64"))
-            gmm_note = {"gmm_reg_covar": GMM_REG_COVAR}
+    if method in BASELINES:
+        labels, gmm_note = fit_baseline(method, Xb, k, seed)
     elif method in PEERS:
         labels = _fit_peer(method, Xb, sizes, k, seed)
     else:
