@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,8 +66,6 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=["default", "row"], choices=["default", "row"])
     args = ap.parse_args()
     for variant in args.variants:  # each variant in its own process: the patch must not leak into the other
-        import subprocess
-
         out = subprocess.run([sys.executable, __file__, "--one", args.dataset, str(args.seed), variant],
                              capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
         with RUNS.open("a") as f:

