@@ -38,6 +38,7 @@ def _kl_per_row(log_probs, target):
 
 
 def fit(dataset: str, seed: int, variant: str) -> dict:
+    """One DistilMVC fit with the distillation KL of ``variant``; return its record."""
     import torch
 
     torch.set_num_threads(1)

@@ -98,12 +98,14 @@ def fit_one(method: str, name: str, seed: int) -> dict:
 
 
 def cached() -> list[dict]:
+    """Every recorded run, in the order of the file."""
     if not RUNS.exists():
         return []
     return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
 
 
 def run(methods: list[str], sets: list[str], seeds: list[int]) -> None:
+    """Fit and append every (method, set, seed) not yet recorded; a method runs only on the sets of its kind."""
     done = {(r["method"], r["set"], r["seed"]) for r in cached()}
     for name in sets:
         for method in methods:
@@ -124,6 +126,7 @@ def _size_gap(r: dict) -> float:
 
 
 def report() -> str:
+    """The Markdown table of the recorded runs."""
     runs = cached()
     lines = ["# Imbalanced classes", "",
              f"Development sets subsampled to class sizes falling geometrically from the smallest class's size to "

@@ -58,6 +58,7 @@ def time_to(estimator: str, dataset: str, acc: float) -> str:
 
 
 def report(runs: list[dict]) -> str:
+    """The Markdown table of every set in ``SETS`` from the cached runs."""
     lines = ["# Time beside the peers", "",
              "ACC (mean ± sample std over the seeds listed) and seconds per fit, one torch thread, each package at its "
              "defaults (skdeepclust's rows are the benchmark report's main rows, SPC with its CPU configuration). "
