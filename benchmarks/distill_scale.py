@@ -2,14 +2,17 @@
 
 Usage::
 
-    python benchmarks/distill_scale.py 100Leaves 0            # defaults and the per-row KL, seed 0
-    python benchmarks/distill_scale.py HW 0 --variants row    # only the per-row KL
+    python benchmarks/distill_scale.py 100Leaves 0              # both losses, seed 0
+    python benchmarks/distill_scale.py HW 0 --variants entries  # only the reference's loss
+    python benchmarks/distill_scale.py --report                 # results/distill_scale.md
 
-``losses.kl_distillation`` averages the KL divergence over the ``n x K`` entries of a batch, as the reference code's
-``KLDivLoss(reduction="mean")`` does, so the distillation stage's pull on the student shrinks as ``1 / K``. The
-``row`` variant replaces it, for this process only, with the KL summed over the clusters and averaged over the rows
-(``reduction="batchmean"``, the KL divergence per row); ``default`` is the estimator as shipped. Each fit (one torch
-thread, the estimator's other defaults) prints and appends to ``results/distill_scale.jsonl``: ACC/NMI/ARI of
+The reference code averages the distillation's KL divergence over the ``n x K`` entries of a batch
+(``KLDivLoss(reduction="mean")``), so the distillation stage's pull on the student shrinks as ``1 / K``.
+``losses.kl_distillation`` now takes the KL divergence per row, summed over the clusters and averaged over the rows
+(``reduction="batchmean"``). ``row`` is the estimator as shipped; ``entries`` replaces the loss, for this process
+only, with the reference's average over the entries. Records made before the change name the variants ``default``
+(then the reference's loss) and ``row`` (then a patch); the report reads ``default`` as ``entries``. Each fit (one
+torch thread, the estimator's other defaults) prints and appends to ``results/distill_scale.jsonl``: ACC/NMI/ARI of
 ``labels_``, the clusters they use, the ACC of the stage-3 pseudo-labels (``pseudo_labels_[0]``), CPU seconds and
 the commit. Labels are used only for the record.
 """
@@ -27,14 +30,17 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "distill_scale.jsonl"
+REPORT = HERE / "results" / "distill_scale.md"
+#: variant names of the records made before the per-row loss was shipped
+OLD_NAMES = {"default": "entries"}
 
 
-def _kl_per_row(log_probs, target):
-    """``KL(target || softmax)`` summed over the clusters, averaged over the rows."""
+def _kl_entries(log_probs, target):
+    """The reference's ``KL(target || softmax)``: averaged over the ``n x K`` entries."""
     import torch
 
     target = target.float()
-    return (torch.xlogy(target, target) - target * log_probs.float()).sum() / target.shape[0]
+    return (torch.xlogy(target, target) - target * log_probs.float()).sum() / target.numel()
 
 
 def fit(dataset: str, seed: int, variant: str) -> dict:
@@ -48,8 +54,8 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
     import skdeepclust.distilmvc as distilmvc
     from skdeepclust.metrics import evaluate_clustering
 
-    if variant == "row":
-        distilmvc.kl_distillation = _kl_per_row
+    if variant == "entries":
+        distilmvc.kl_distillation = _kl_entries
     X, y, _, sizes, _ = _load(dataset)
     k = int(y.max()) + 1
     c0 = time.process_time()
@@ -60,11 +66,51 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
             "cpu_sec": time.process_time() - c0, **code_version()}
 
 
+def _mean(records: list[dict], key: str) -> float:
+    """The mean of one field over records."""
+    return float(np.mean([r[key] for r in records]))
+
+
+def report() -> str:
+    """The Markdown table of the paired fits: per set and seed, ACC with each loss, and their means."""
+    runs: dict = {}
+    for line in RUNS.read_text().splitlines():
+        r = json.loads(line)
+        runs[(r["set"], r["seed"], OLD_NAMES.get(r["variant"], r["variant"]))] = r  # the latest run of a cell
+    lines = ["| set | K | seeds (paired) | per entry (reference) | per row (shipped) | change | worst seed | "
+             "clusters used (entries / row) | CPU s (entries / row) |", "|---|---|---|---|---|---|---|---|---|"]
+    changes = []
+    for dataset in dict.fromkeys(key[0] for key in runs):
+        seeds = sorted(s for (d, s, v) in runs if d == dataset and v == "row" and (d, s, "entries") in runs)
+        if not seeds:
+            continue
+        ent = [runs[(dataset, s, "entries")] for s in seeds]
+        row = [runs[(dataset, s, "row")] for s in seeds]
+        diff = [b["acc"] - a["acc"] for a, b in zip(ent, row, strict=True)]
+        changes += diff
+        lines.append(f"| {dataset} | {ent[0]['k']} | {','.join(map(str, seeds))} | {_mean(ent, 'acc'):.3f} | "
+                     f"{_mean(row, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | "
+                     f"{_mean(ent, 'n_used'):.0f} / {_mean(row, 'n_used'):.0f} | "
+                     f"{_mean(ent, 'cpu_sec'):.0f} / {_mean(row, 'cpu_sec'):.0f} |")
+    unpaired = sorted({(d, s) for (d, s, v) in runs if v == "row" and (d, s, "entries") not in runs})
+    text = "\n".join(lines) + (f"\n\nPaired fits: {len(changes)}; mean change {np.mean(changes):+.4f}, "
+                               f"worst {min(changes):+.3f}." if changes else "")
+    if unpaired:
+        text += " Per-row fits without a reference fit of the same seed: " + ", ".join(
+            f"{d} seed {s} ({runs[(d, s, 'row')]['acc']:.3f})" for d, s in unpaired) + "."
+    REPORT.write_text(__doc__.split("Usage")[0].strip() + "\n\nACC of `labels_`; one torch thread; CPU seconds "
+                      "on a shared machine. Commits: `distill_scale.jsonl`.\n\n" + text + "\n")
+    return text
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--report"]:
+        print(report())
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset")
     ap.add_argument("seed", type=int)
-    ap.add_argument("--variants", nargs="+", default=["default", "row"], choices=["default", "row"])
+    ap.add_argument("--variants", nargs="+", default=["entries", "row"], choices=["entries", "row"])
     args = ap.parse_args()
     for variant in args.variants:  # each variant in its own process: the patch must not leak into the other
         out = subprocess.run([sys.executable, __file__, "--one", args.dataset, str(args.seed), variant],

@@ -159,7 +159,8 @@ def _distillation_loss(logits: list[torch.Tensor], pseudo_labels: list[torch.Ten
                        label_smoothing: float, observed: torch.Tensor | None = None) -> torch.Tensor:
     """KL divergence of each view's student from its label-smoothed pseudo-labels ("dark knowledge"), summed.
 
-    With ``observed``, each view's divergence is averaged over the rows that have the view.
+    Per row, averaged over the rows (:func:`~skdeepclust.losses.kl_distillation`); with ``observed``, over the
+    rows that have the view.
     """
     if observed is None:
         return sum(kl_distillation(F.log_softmax(lg, 1), smoothed_one_hot(p, n_clusters, label_smoothing))
@@ -167,7 +168,7 @@ def _distillation_loss(logits: list[torch.Tensor], pseudo_labels: list[torch.Ten
     total = logits[0].new_zeros(())
     for v, (lg, p) in enumerate(zip(logits, pseudo_labels, strict=True)):
         target = smoothed_one_hot(p, n_clusters, label_smoothing).float()
-        pointwise = (torch.xlogy(target, target) - target * F.log_softmax(lg, 1).float()).mean(1)
+        pointwise = (torch.xlogy(target, target) - target * F.log_softmax(lg, 1).float()).sum(1)
         total = total + _masked_mean(pointwise, observed[:, v])
     return total
 

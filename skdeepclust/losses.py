@@ -161,7 +161,7 @@ def smoothed_one_hot(labels: torch.Tensor, n_classes: int, epsilon: float = 0.1)
 
 
 def kl_distillation(log_probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """KL divergence ``KL(target || softmax)`` between target distributions and predictions.
+    """KL divergence ``KL(target || softmax)`` per row, averaged over the rows.
 
     Parameters
     ----------
@@ -173,12 +173,14 @@ def kl_distillation(log_probs: torch.Tensor, target: torch.Tensor) -> torch.Tens
     Returns
     -------
     torch.Tensor
-        Scalar: the KL divergence averaged over the ``n * K`` entries, as PyTorch's
-        ``KLDivLoss(reduction="mean")`` in the DistilMVC reference code.
+        Scalar: the KL divergence of each row summed over its ``K`` entries, averaged over the ``n``
+        rows (PyTorch's ``KLDivLoss(reduction="batchmean")``). The DistilMVC reference code averages
+        over the ``n * K`` entries instead (``reduction="mean"``), ``K`` times less, which weakens the
+        loss as the number of clusters grows.
     """
     target = target.float()
     pointwise = torch.xlogy(target, target) - target * log_probs.float()
-    return pointwise.sum() / target.numel()
+    return pointwise.sum() / target.shape[0]
 
 
 def byol_alignment(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

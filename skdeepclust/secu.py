@@ -28,6 +28,7 @@ from .training import (
     LRSchedule,
     Trainer,
     clamp_batch_size,
+    embed_batches,
     epochs_for_steps,
     n_batches,
     warmup_cosine,
@@ -36,6 +37,7 @@ from .training import (
 __all__ = [
     "SeCu",
     "entropy_constrained_assignment",
+    "refine_centers",
     "secu_center_loss",
     "secu_instance_loss",
     "size_constrained_assignment",
@@ -43,6 +45,8 @@ __all__ = [
 
 #: optimizer steps of the ``n_epochs="auto"`` schedule (see the User Guide and benchmarks/results/studies/)
 DEFAULT_STEPS = 4500
+#: with ``final_clustering="kmeans"``: at most this many Lloyd iterations of :func:`refine_centers`
+REFINE_MAX_ITER = 100
 
 
 # --- network -------------------------------------------------------------------------------------------------------
@@ -308,6 +312,39 @@ def _sgd(net: _SeCuNet, lr: float, center_lr: float, momentum: float, weight_dec
 # --- callbacks -----------------------------------------------------------------------------------------------------
 
 
+def refine_centers(embedding: torch.Tensor, centers: torch.Tensor, max_iter: int = REFINE_MAX_ITER
+                   ) -> tuple[torch.Tensor, int]:
+    """Spherical k-means on ``embedding`` started at ``centers``, without any size constraint.
+
+    Parameters
+    ----------
+    embedding : torch.Tensor of shape (n, d)
+        Unit-norm rows.
+    centers : torch.Tensor of shape (K, d)
+        Unit-norm starting centers.
+    max_iter : int, default=REFINE_MAX_ITER
+        Largest number of Lloyd iterations.
+
+    Returns
+    -------
+    centers : torch.Tensor of shape (K, d)
+        Unit-norm centers: the normalised mean of each cluster's rows, assigned by cosine; a center
+        with no rows keeps its place.
+    n_iter : int
+        Iterations run; the assignment stopped changing at the last one unless it equals ``max_iter``.
+    """
+    labels = (embedding @ centers.T).argmax(1)
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007
+        sums = torch.zeros_like(centers).index_add_(0, labels, embedding)
+        centers = torch.where(sums.norm(dim=1, keepdim=True) > 0, F.normalize(sums, dim=1), centers)
+        new = (embedding @ centers.T).argmax(1)
+        if torch.equal(new, labels):
+            break
+        labels = new
+    return centers, n_iter
+
+
 class _CenterSnapshot(Callback):
     """The unit-norm centers of every head at the start of each epoch (those of the instance loss)."""
 
@@ -352,7 +389,9 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     The encoder's learning rate is 0 in the first epoch (which only initialises centers, assignments
     and duals), then warms up linearly for ``n_epochs_warmup`` epochs and decays with a cosine; the
     centers have a constant rate ``center_lr``. ``predict`` assigns to the nearest center (cosine) of
-    the head with ``n_clusters`` centers, with no constraint. See :ref:`secu`.
+    the head with ``n_clusters`` centers, with no constraint; with ``final_clustering="kmeans"`` those
+    centers are first refined by spherical k-means on the clean training embedding
+    (:func:`refine_centers`). See :ref:`secu`.
 
     Parameters
     ----------
@@ -391,6 +430,10 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         ``lambda_w``: softmax temperature of the center loss.
     label_weight : float, default=0.2
         ``tau``: weight of the previous assignment in the soft labels of the instance loss.
+    final_clustering : {"kmeans", "head"}, default="kmeans"
+        The main head's centers after training: ``"kmeans"`` refines them by spherical k-means on the
+        training embedding, free of the size constraint; ``"head"`` keeps the trained centers, as the
+        reference does (see :ref:`secu_final_clustering`).
     n_epochs : int or "auto", default="auto"
         Training epochs, the first of which only initialises the centers. ``"auto"``: enough epochs
         for ``DEFAULT_STEPS`` optimizer steps, at least ``n_epochs_warmup + 2`` (see
@@ -434,7 +477,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample (nearest main-head center).
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
-        Unit-norm centers of the main head.
+        Unit-norm centers of the main head (refined with ``final_clustering="kmeans"``).
     assignments_ : list of ndarray
         The stored (constrained) assignment of every training instance, per head.
     network_ : torch.nn.Module
@@ -497,6 +540,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_center": [Interval(Real, 0, None, closed="neither")],
         "label_weight": [Interval(Real, 0, 1, closed="both")],
+        "final_clustering": [StrOptions({"kmeans", "head"})],
         "n_epochs": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
         "n_epochs_warmup": [IntInterval(0, None, closed="left")],
         "center_lr": [Interval(Real, 0, None, closed="left")],
@@ -524,6 +568,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         temperature_instance: float = 0.05,
         temperature_center: float = 0.05,
         label_weight: float = 0.2,
+        final_clustering: str = "kmeans",
         n_epochs: int | str = "auto",
         n_epochs_warmup: int = 10,
         batch_size: int = 128,
@@ -554,6 +599,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         self.temperature_instance = temperature_instance
         self.temperature_center = temperature_center
         self.label_weight = label_weight
+        self.final_clustering = final_clustering
         self.n_epochs = n_epochs
         self.n_epochs_warmup = n_epochs_warmup
         self.batch_size = batch_size
@@ -603,6 +649,9 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         trainer.run("secu", step, n_samples=n, n_epochs=n_epochs, batch_size=batch, optimizer=optimizer,
                     modules=[net], drop_last=False, callbacks=callbacks)
         self.assignments_ = [a.cpu().numpy() for a in assignments.labels]
+        if self.final_clustering == "kmeans":  # the main head's centers, freed from the size constraint
+            refined, _ = refine_centers(embed_batches(net.embed, X, [net]), net.head(0).detach().T.float())
+            net.centers[0].data.copy_(refined.T.to(net.centers[0].dtype))
         self.cluster_centers_ = net.head(0).detach().T.float().cpu().numpy()
 
     def _infer(self, mods: dict, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

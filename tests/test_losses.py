@@ -71,8 +71,13 @@ def test_smoothed_one_hot():
 def test_kl_distillation_hand_computed():
     target = torch.tensor([[0.95, 0.05]])
     log_probs = torch.log(torch.tensor([[0.5, 0.5]]))
-    expected = (0.95 * math.log(0.95 / 0.5) + 0.05 * math.log(0.05 / 0.5)) / 2
+    expected = 0.95 * math.log(0.95 / 0.5) + 0.05 * math.log(0.05 / 0.5)  # one row: summed over the clusters
     assert kl_distillation(log_probs, target).item() == pytest.approx(expected, rel=1e-6)
+    # per row, averaged over the rows: the same at any number of clusters
+    wide_target = torch.cat([target, torch.zeros(1, 98)], dim=1)
+    wide_log_probs = torch.log(torch.cat([torch.tensor([[0.5, 0.5]]), torch.full((1, 98), 1e-12)], dim=1))
+    assert kl_distillation(wide_log_probs, wide_target).item() == pytest.approx(expected, rel=1e-4)
+    assert kl_distillation(log_probs.repeat(3, 1), target.repeat(3, 1)).item() == pytest.approx(expected, rel=1e-6)
     assert kl_distillation(torch.log(target), target).item() == pytest.approx(0.0, abs=1e-7)
 
 

@@ -9,6 +9,7 @@ from sklearn.datasets import make_blobs
 from skdeepclust.metrics import clustering_accuracy
 from skdeepclust.secu import (
     entropy_constrained_assignment,
+    refine_centers,
     secu_center_loss,
     secu_instance_loss,
     size_constrained_assignment,
@@ -133,3 +134,39 @@ def test_default_schedule_is_set_in_steps(monkeypatch):
     est = small_secu(n_clusters=2, n_epochs="auto", n_epochs_warmup=5, batch_size=16).fit(X)
     assert est.n_epochs_ == 7  # at least n_epochs_warmup + 2
     assert small_secu(n_clusters=2, n_epochs=3).fit(X).n_epochs_ == 3
+
+
+def test_refine_centers_frees_the_sizes():
+    # 90 rows around one direction, 10 around another; the start splits the big group in two
+    noise = 0.05 * torch.as_tensor(np.random.default_rng(0).normal(size=(100, 2)), dtype=torch.float32)
+    emb = F.normalize(torch.tensor([[1.0, 0.0]] * 90 + [[0.0, 1.0]] * 10) + noise, dim=1)
+    start = F.normalize(torch.tensor([[1.0, -0.1], [1.0, 0.1]]), dim=1)  # both on the big group
+    assert torch.bincount((emb @ start.T).argmax(1)).tolist() != [90, 10]
+    centers, n_iter = refine_centers(emb, start)
+    labels = (emb @ centers.T).argmax(1)
+    assert sorted(torch.bincount(labels).tolist()) == [10, 90] and 1 <= n_iter < 100
+    torch.testing.assert_close(centers.norm(dim=1), torch.ones(2))
+    for c in range(2):  # a fixed point: each center is its rows' normalised mean
+        torch.testing.assert_close(centers[c], F.normalize(emb[labels == c].mean(0), dim=0))
+
+
+def test_refine_centers_keeps_a_center_without_rows():
+    emb = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1]]), dim=1)
+    start = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    centers, _ = refine_centers(emb, start)
+    torch.testing.assert_close(centers[1], start[1])
+
+
+def test_final_clustering_head_keeps_the_trained_centers():
+    X, _ = make_blobs(200, centers=[[0, 0, 0, 0], [6, 0, 0, 0], [0, 6, 0, 0]], n_features=4, random_state=1)
+    head = small_secu(n_clusters=3, final_clustering="head").fit(X)
+    refined = small_secu(n_clusters=3).fit(X)
+    # same training (same seed): only the main head's centers differ
+    np.testing.assert_array_equal(head.assignments_[0], refined.assignments_[0])
+    trained = F.normalize(head.network_.centers[0].detach(), dim=0).T.numpy()
+    np.testing.assert_allclose(head.cluster_centers_, trained, atol=1e-6)
+    emb = refined.transform(X)
+    for c in np.unique(refined.labels_):  # the refined centers are their clusters' normalised means
+        mean = emb[refined.labels_ == c].mean(0)
+        np.testing.assert_allclose(refined.cluster_centers_[c], mean / np.linalg.norm(mean), atol=1e-4)
+    np.testing.assert_array_equal(refined.predict(X), refined.labels_)
