@@ -16,6 +16,8 @@ may be chosen, and the validation half, reported as it comes out, have separate 
 from __future__ import annotations
 
 import argparse
+import subprocess
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +26,23 @@ from run_all import BASELINES, DEEP, RESULTS, SUITE, VARIANT_DATASETS, VARIANTS,
 
 #: a margin below this counts as "below the baseline" in the counts (the goal allows none below -0.03)
 TOLERANCE = 0.03
+#: the commit of each estimator's last change of defaults: a cell with a run from before it is marked ``†``
+DEFAULTS_SINCE = {"DistilMVC": "47974a1", "SeCu": "47974a1"}
 #: variant rows of ``run_all.VARIANTS`` that are candidate defaults, compared with the default row on the seeds both ran
 CANDIDATES = ["SeCu, size ratio 0.6"]
+
+
+@cache
+def _descends(commit: str, since: str) -> bool:
+    """Whether ``commit`` is ``since`` or comes after it in the history."""
+    return subprocess.run(["git", "merge-base", "--is-ancestor", since, commit], cwd=Path(__file__).parent,
+                          capture_output=True).returncode == 0
+
+
+def predates_defaults(run: dict) -> bool:
+    """Whether a run was made before its estimator's current defaults (runs without a commit count as before)."""
+    since = DEFAULTS_SINCE.get(run["method"])
+    return since is not None and not (run.get("commit") and _descends(run["commit"], since))
 
 
 def cells(runs: list[dict], datasets: list[str]) -> list[dict]:
@@ -57,7 +74,8 @@ def half_table(title: str, cs: list[dict]) -> list[str]:
         rs = c["runs"]
         best = f"{c['best']} {c['best_acc']:.3f}" if c["best"] else "not run"
         margin = f"{c['margin']:+.3f}" if c["margin"] is not None else ""
-        lines.append(f"| {c['dataset']} | {c['method']} | {mean_std([r['acc'] for r in rs], 3)} | "
+        old = "†" if any(predates_defaults(r) for r in rs) else ""
+        lines.append(f"| {c['dataset']} | {c['method']}{old} | {mean_std([r['acc'] for r in rs], 3)} | "
                      f"{','.join(str(r['seed']) for r in sorted(rs, key=lambda r: r['seed']))} | {best} | {margin} | "
                      f"{np.mean([r['sec'] for r in rs]):.0f} | {code_of(rs)} |")
     done = [c for c in cs if c["runs"] and c["margin"] is not None]
@@ -113,7 +131,10 @@ def main() -> None:
         "spectral clustering on a 10-NN graph and a Gaussian mixture on the same inputs (min-max-scaled "
         "concatenated views, pixels in [0, 1], standardised tabular rows); margin = estimator minus that baseline. "
         "Estimators at their defaults (SPC with the report's CPU configuration, `run_all.SETTINGS`). "
-        "The split into halves is `suite.json`, fixed before the added sets ran.",
+        "The split into halves is `suite.json`, fixed before the added sets ran. "
+        "† marks a cell with runs made before the estimator's current defaults (`DEFAULTS_SINCE`: DistilMVC's "
+        "distillation loss per row, `distill_scale.md`; SeCu's refined centers, `secu_refine.md`, which gives the "
+        "refined partitions of the same SeCu fits).",
         "",
         *half_table("Development half (defaults may be chosen here)", cells(runs, SUITE["development"])),
         *half_table("Validation half (reported as it comes out)", cells(runs, SUITE["validation"])),
