@@ -98,15 +98,22 @@ def fit_one(method: str, name: str, seed: int) -> dict:
 
 
 def cached() -> list[dict]:
-    """Every recorded run, in the order of the file."""
+    """The latest recorded run of every (method, set, seed), in the order of the file; superseded runs stay there."""
     if not RUNS.exists():
         return []
-    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    latest = {}
+    for line in RUNS.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            latest.pop((r["method"], r["set"], r["seed"]), None)
+            latest[(r["method"], r["set"], r["seed"])] = r
+    return list(latest.values())
 
 
-def run(methods: list[str], sets: list[str], seeds: list[int]) -> None:
-    """Fit and append every (method, set, seed) not yet recorded; a method runs only on the sets of its kind."""
-    done = {(r["method"], r["set"], r["seed"]) for r in cached()}
+def run(methods: list[str], sets: list[str], seeds: list[int], force: bool = False) -> None:
+    """Fit and append every (method, set, seed) not yet recorded (all of them with ``force``, e.g. after a change
+    of defaults); a method runs only on the sets of its kind."""
+    done = set() if force else {(r["method"], r["set"], r["seed"]) for r in cached()}
     for name in sets:
         for method in methods:
             if method not in BASELINES and method not in DEEP[SETS[name]]:
@@ -161,10 +168,11 @@ def main() -> None:
     r.add_argument("--methods", nargs="+", default=BASELINES + DEEP["images"] + DEEP["multi-view"])
     r.add_argument("--sets", nargs="+", default=list(SETS))
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    r.add_argument("--force", action="store_true", help="refit runs already recorded (the report keeps the latest)")
     sub.add_parser("report")
     args = ap.parse_args()
     if args.cmd == "run":
-        run(args.methods, args.sets, args.seeds)
+        run(args.methods, args.sets, args.seeds, args.force)
     else:
         text = report()
         REPORT.write_text(text)
