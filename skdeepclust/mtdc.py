@@ -66,11 +66,12 @@ class _MTDCNet(nn.Module):
 
 # ------------------------------------------------------------------------------------------------- loss terms
 def _cc_terms(za: torch.Tensor, zb: torch.Tensor, ca: torch.Tensor, cb: torch.Tensor,
-              temperature_instance: float, temperature_cluster: float) -> dict[str, torch.Tensor]:
+              temperature_instance: float, temperature_cluster: float, entropy_weight: float = 1.0
+              ) -> dict[str, torch.Tensor]:
     """The two Contrastive Clustering terms: instance contrast of the features, cluster contrast of the heads."""
     return {
         "instance": nt_xent(za, zb, temperature_instance),
-        "cluster": cluster_contrastive_loss(ca, cb, temperature_cluster),
+        "cluster": cluster_contrastive_loss(ca, cb, temperature_cluster, entropy_weight),
     }
 
 
@@ -109,6 +110,7 @@ class _MTDCStep:
     supcon_weight: float
     temperature_supcon: float
     topk: int
+    entropy_weight: float = 1.0
 
     def _views(self, x: torch.Tensor, state: LoopState) -> tuple[torch.Tensor, torch.Tensor]:
         # the view is drawn for the whole batch; each process forwards its rows, the outputs of the whole batch
@@ -121,7 +123,7 @@ class _MTDCStep:
         same = _pseudo_label_agreement(self.net, x, self.topk) if self.supcon_weight else None
         za, ca = self._views(x, state)
         zb, cb = self._views(x, state)
-        terms = _cc_terms(za, zb, ca, cb, self.temperature_instance, self.temperature_cluster)
+        terms = _cc_terms(za, zb, ca, cb, self.temperature_instance, self.temperature_cluster, self.entropy_weight)
         if self.hcr_weight:
             terms["hcr"] = self.hcr_weight * _hcr_term(za, zb, ca, cb)
         if same is not None:
@@ -338,6 +340,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     _default_hidden_dims = {"tabular": (512, 512), "image": (32, 64, 128)}
 
     _data_parallel = True  # see skdeepclust.distributed
+    _entropy_weight = 1.0  # weight of the cluster contrast's balance term (benchmarks/ablations.py)
 
     def __init__(
         self,
@@ -404,7 +407,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
             net, X, augment, ctx.device_generator,
             temperature_instance=self.temperature_instance, temperature_cluster=self.temperature_cluster,
             hcr_weight=self.hcr_weight, supcon_weight=self.supcon_weight,
-            temperature_supcon=self.temperature_supcon, topk=self.topk,
+            temperature_supcon=self.temperature_supcon, topk=self.topk, entropy_weight=self._entropy_weight,
         )
         warmup = replace(full, hcr_weight=0.0, supcon_weight=0.0)  # plain CC
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
