@@ -33,6 +33,7 @@ from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .cluster import kmeans, knn_vote, spectral_knn
 from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
+from .metrics import knn_modularity, reference_space
 from .nn import ProjectionHead
 from .single_view import SingleViewMixin, stop_when_stable
 from .training import (
@@ -231,24 +232,27 @@ def _ema_momentum(state: LoopState, base: float) -> float:
 class _FinalClustering(NamedTuple):
     """The clustering of the trained target embedding, and what ``predict`` needs of it."""
 
-    labels: np.ndarray | None  # None with k-means: the labels are then ``predict``'s
+    labels: np.ndarray
     centers: np.ndarray
-    train_embedding: np.ndarray | None
+    train_embedding: np.ndarray | None  # None with k-means: ``predict`` takes the nearest center
     train_labels: np.ndarray | None
+    method: str
 
 
-def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbors: int, kmeans_n_init: int,
-                      ctx: FitContext) -> _FinalClustering:
-    """Cluster the normalised target embedding ``emb`` of the training rows.
+def _kmeans_clustering(emb: torch.Tensor, n_clusters: int, kmeans_n_init: int, ctx: FitContext) -> _FinalClustering:
+    """The reference's k-means; its unit-norm centers, nearest by cosine, give the labels."""
+    centers = F.normalize(kmeans(emb, n_clusters, n_init=kmeans_n_init, generator=ctx.device_generator).centers
+                          .to(emb.dtype), dim=1)
+    return _FinalClustering((emb @ centers.T).argmax(1).cpu().numpy(), centers.float().cpu().numpy(), None, None,
+                            "kmeans")
 
-    ``"kmeans"``: the reference's k-means; its unit-norm centers, nearest by cosine, are the labels.
-    ``"spectral"``: spectral clustering of the ``n_neighbors``-nearest-neighbour graph; the centers are
-    the normalised mean embedding of each cluster, and the rows kept as ``predict``'s voters
+
+def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int, ctx: FitContext) -> _FinalClustering:
+    """Spectral clustering of the ``n_neighbors``-nearest-neighbour graph.
+
+    The centers are the normalised mean embedding of each cluster, and the rows kept as ``predict``'s voters
     (:func:`_voter_rows`) come with their labels.
     """
-    if method == "kmeans":
-        centers = kmeans(emb, n_clusters, n_init=kmeans_n_init, generator=ctx.device_generator).centers
-        return _FinalClustering(None, F.normalize(centers.float(), dim=1).cpu().numpy(), None, None)
     labels = torch.as_tensor(spectral_knn(emb, n_clusters, n_neighbors, ctx.seed_for_sklearn()), device=emb.device)
     sums = torch.zeros(n_clusters, emb.shape[1], device=emb.device).index_add_(0, labels, emb)
     voters = _voter_rows(labels.cpu(), n_clusters, n_neighbors, ctx.generator)
@@ -259,7 +263,27 @@ def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbo
         F.normalize(sums, dim=1).cpu().numpy(),
         (emb if voters is None else emb[voters]).cpu().numpy(),
         (labels if voters is None else labels[voters]).cpu().numpy(),
+        "spectral",
     )
+
+
+def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbors: int, kmeans_n_init: int,
+                      ctx: FitContext, reference: np.ndarray | None = None) -> _FinalClustering:
+    """Cluster the normalised target embedding ``emb`` of the training rows.
+
+    ``"kmeans"`` (:func:`_kmeans_clustering`) or ``"spectral"`` (:func:`_spectral_clustering`); ``"auto"``
+    computes both and keeps the one whose labels are the more modular on the 10-nearest-neighbour graph of
+    ``reference`` (the training input in :func:`~skdeepclust.metrics.reference_space`, the space of
+    :meth:`HaDis.score`); a tie keeps the spectral labels.
+    """
+    if method == "kmeans":
+        return _kmeans_clustering(emb, n_clusters, kmeans_n_init, ctx)
+    spectral = _spectral_clustering(emb, n_clusters, n_neighbors, ctx)
+    if method == "spectral":
+        return spectral
+    by_kmeans = _kmeans_clustering(emb, n_clusters, kmeans_n_init, ctx)
+    return by_kmeans if knn_modularity(reference, by_kmeans.labels) > knn_modularity(reference, spectral.labels) \
+        else spectral
 
 
 def _voter_rows(labels: torch.Tensor, k: int, n_neighbors: int, generator: torch.Generator) -> torch.Tensor | None:
@@ -356,10 +380,10 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         Standard deviation of the DSA perturbation of the online projection (after warm-up).
     kmeans_n_init : int, default=10
         k-means restarts for the pseudo-labels (and the final clustering with ``"kmeans"``).
-    final_clustering : {"spectral", "kmeans"}, default="spectral"
+    final_clustering : {"spectral", "kmeans", "auto"}, default="spectral"
         How the trained embedding is clustered: spectral clustering of its symmetrised
-        ``n_neighbors``-nearest-neighbour graph, or the reference's cosine k-means (see
-        :ref:`hadis_final_clustering`).
+        ``n_neighbors``-nearest-neighbour graph, the reference's cosine k-means, or ``"auto"``: both, keeping
+        the labels that :meth:`score` ranks higher on the training input (see :ref:`hadis_final_clustering`).
     n_neighbors : int, default=10
         With ``"spectral"``: neighbours per point of the graph, and ``predict``'s voters (at most the
         size of the smallest cluster).
@@ -390,14 +414,16 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     cluster_centers_ : ndarray of shape (n_clusters, feature_dim)
-        Unit-norm cluster centers in the target embedding (with ``"spectral"``: the normalised mean
+        Unit-norm cluster centers in the target embedding (from spectral labels: the normalised mean
         embedding of each cluster).
     train_embedding_ : ndarray of shape (n_voters, feature_dim) or None
-        Target embedding of the training samples that ``predict``'s vote uses (``None`` with
-        ``"kmeans"``): all of them, or past ``PREDICT_VOTERS_MAX_ROWS`` a fixed subsample of that many,
-        each cluster in proportion to its size (see :ref:`many_rows`).
+        Target embedding of the training samples that ``predict``'s vote uses (``None`` when
+        ``final_clustering_`` is ``"kmeans"``): all of them, or past ``PREDICT_VOTERS_MAX_ROWS`` a fixed
+        subsample of that many, each cluster in proportion to its size (see :ref:`many_rows`).
     train_labels_ : ndarray of shape (n_voters,) or None
-        Spectral cluster of each of those samples (``None`` with ``"kmeans"``).
+        Spectral cluster of each of those samples (``None`` when ``final_clustering_`` is ``"kmeans"``).
+    final_clustering_ : {"spectral", "kmeans"}
+        The clustering the labels come from (the one ``"auto"`` kept).
     network_ : torch.nn.Module
         Trained networks (``online``, ``predictor``, ``target``).
     history_ : list of dict
@@ -463,7 +489,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         "temperature_hsd": [Interval(Real, 0, None, closed="neither")],
         "latent_std": [Interval(Real, 0, None, closed="left")],
         "kmeans_n_init": [IntInterval(1, None, closed="left")],
-        "final_clustering": [StrOptions({"spectral", "kmeans"})],
+        "final_clustering": [StrOptions({"spectral", "kmeans", "auto"})],
         "n_neighbors": [IntInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, 1, closed="left")],
     }
@@ -532,6 +558,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     # ------------------------------------------------------------------ training
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:
         ctx = trainer.ctx
+        reference = reference_space(X.cpu().numpy()) if self.final_clustering == "auto" else None
         X, augment, backbone, width = self._prepare_training(X, ctx)
         net = _build_network(backbone, width, self.projection_hidden_dim, self.feature_dim, ctx.generator)
         self.network_, self.n_features_out_ = net.to(ctx.device), self.feature_dim
@@ -556,10 +583,10 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
                     modules=[net.online, net.predictor, net.target], callbacks=callbacks)
         net.eval()
         final = _final_clustering(_embed_all(net, X), self.n_clusters_, self.final_clustering, self.n_neighbors,
-                                  self.kmeans_n_init, ctx)
+                                  self.kmeans_n_init, ctx, reference)
         self.cluster_centers_, self.train_embedding_ = final.centers, final.train_embedding
-        self.train_labels_ = final.train_labels
-        return final.labels
+        self.train_labels_, self.final_clustering_ = final.train_labels, final.method
+        return final.labels if final.method == "spectral" else None
 
     # ------------------------------------------------------------------ inference
     def _inference_modules(self) -> tuple[str, ...]:

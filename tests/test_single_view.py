@@ -144,6 +144,38 @@ def test_hadis_final_clustering(blobs, fitted):
     np.testing.assert_array_equal(tiny.predict(X[:3]), tiny.labels_)
 
 
+def test_hadis_final_clustering_auto_keeps_the_more_modular_labels():
+    """``"auto"`` computes both final clusterings and keeps the one the input's neighbour graph agrees with."""
+    from sklearn.datasets import load_iris
+
+    from skdeepclust._utils import FitContext
+    from skdeepclust.hadis import _final_clustering, _kmeans_clustering, _spectral_clustering
+
+    X = load_iris().data
+    emb = torch.nn.functional.normalize(torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32), dim=1)
+
+    def ctx():
+        return FitContext(torch.device("cpu"), torch.Generator().manual_seed(0), torch.Generator().manual_seed(0),
+                          np.random.default_rng(0))
+
+    by_kmeans = _kmeans_clustering(emb, 3, 3, ctx()).labels
+    by_spectral = _spectral_clustering(emb, 3, 10, ctx()).labels
+    assert adjusted_rand_score(by_kmeans, by_spectral) < 0.95  # the two differ here, so the choice matters
+    rng = np.random.default_rng(0)
+    for winner, labels in (("kmeans", by_kmeans), ("spectral", by_spectral)):
+        reference = 10.0 * np.eye(3)[labels] + rng.normal(size=(len(labels), 3))  # a graph that follows `labels`
+        chosen = _final_clustering(emb, 3, "auto", 10, 3, ctx(), reference)
+        assert chosen.method == winner
+        np.testing.assert_array_equal(chosen.labels, labels)
+    # on an estimator: the kept clustering is recorded, and predict follows it
+    est = small_hadis(n_clusters=3, final_clustering="auto", random_state=0).fit(X)
+    assert est.final_clustering_ in {"kmeans", "spectral"}
+    assert (est.train_labels_ is None) == (est.final_clustering_ == "kmeans")
+    if est.final_clustering_ == "kmeans":
+        np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert small_hadis(n_clusters=3, random_state=0).fit(X).final_clustering_ == "spectral"
+
+
 def test_hadis_ablations(blobs):
     X, _ = blobs
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "ablations.py"
