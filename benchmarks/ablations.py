@@ -17,13 +17,17 @@ benchmarks fit them like any estimator (``run_all.py``'s variant rows); they are
   objective (diffused alignment + prototype contrast). HaDis without the prototype contrast is a parameter:
   ``HaDis(prototype_weight=0)``.
 
+- :class:`MTDCWeakBalance`: MTDC whose cluster contrast weighs its entropy balance term 0.1 instead of 1
+  (``_entropy_weight``; ``results/studies/balance_priors.md``).
+
 MTDC without its mutual terms (Contrastive Clustering) is a parameter setting too: ``MTDC(hcr_weight=0,
 supcon_weight=0)``.
 """
 
-from skdeepclust import SPC, DistilMVC, HaDis
+from skdeepclust import MTDC, SPC, DistilMVC, HaDis
 
-__all__ = ["DistilMVCKMeansPseudoLabels", "DistilMVCLatentPseudoLabels", "HaDisNoHSD", "SPCRawCodes"]
+__all__ = ["DistilMVCKMeansPseudoLabels", "DistilMVCLatentPseudoLabels", "HaDisNoHSD", "MTDCWeakBalance",
+           "SPCRawCodes"]
 
 
 class DistilMVCLatentPseudoLabels(DistilMVC):
@@ -43,6 +47,12 @@ class HaDisNoHSD(HaDis):
     """HaDis without HSD: the ProPos objective (diffused alignment + prototype contrast)."""
 
     _hsd_weight = 0.0
+
+
+class MTDCWeakBalance(MTDC):
+    """MTDC with the cluster contrast's entropy balance term at a tenth of its weight."""
+
+    _entropy_weight = 0.1
 
 
 class SPCRawCodes(SPC):

@@ -189,6 +189,30 @@ def test_hadis_ablations(blobs):
     assert type(clone(no_hsd)) is ablations.HaDisNoHSD  # the ablation is a class, not a parameter
 
 
+def test_mtdc_balance_ablation(blobs):
+    """The ablation's balance weight reaches the loss, and only the balance term changes."""
+    from skdeepclust.losses import entropy_balance
+    from skdeepclust.mtdc import _cc_terms
+
+    g = torch.Generator().manual_seed(0)
+    za, zb = torch.randn(16, 8, generator=g), torch.randn(16, 8, generator=g)
+    ca, cb = torch.rand(16, 4, generator=g).softmax(1), torch.rand(16, 4, generator=g).softmax(1)
+    full, weak = _cc_terms(za, zb, ca, cb, 0.5, 1.0), _cc_terms(za, zb, ca, cb, 0.5, 1.0, entropy_weight=0.1)
+    assert weak["instance"] == full["instance"]
+    torch.testing.assert_close(full["cluster"] - weak["cluster"], 0.9 * (entropy_balance(ca) + entropy_balance(cb)))
+    # on the estimator: one step on one batch, from the same weights and draws
+    X, _ = blobs
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ablations.py"
+    spec = importlib.util.spec_from_file_location("ablations", path)
+    ablations = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablations)
+    params = small_mtdc(n_clusters=4, n_epochs=1, batch_size=X.shape[0], random_state=0).get_params()
+    weak_fit, full_fit = ablations.MTDCWeakBalance(**params).fit(X), small_mtdc(**params).fit(X)
+    assert weak_fit.history_[0]["instance"] == full_fit.history_[0]["instance"]
+    assert weak_fit.history_[0]["cluster"] < full_fit.history_[0]["cluster"]
+    assert type(clone(weak_fit)) is ablations.MTDCWeakBalance
+
+
 def test_mtdc_zero_weights_give_cc_baseline(blobs):
     X, _ = blobs
     mtdc = small_mtdc(n_clusters=4, n_epochs=3).fit(X)
