@@ -149,3 +149,38 @@ def test_model_selection_regret(model_selection):
     assert res["per_fit_regret"]["silhouette_input"] == pytest.approx(0.4)
     assert "stability" in res["regret"] and "stability" not in res["per_fit_regret"]
     np.testing.assert_array_equal(ms.unpack(ms._pack(truth)), truth)
+
+
+@pytest.fixture(scope="module")
+def embedding_structure():
+    yield from _load_script("embedding_structure")
+
+
+@pytest.fixture(scope="module")
+def label_free_check():
+    yield from _load_script("label_free_check")
+
+
+def test_neighbour_purity(embedding_structure):
+    """Share of each row's nearest neighbours in its class: 1 for separated classes, lower when they mix."""
+    import numpy as np
+
+    y = np.repeat([0, 1], 20)
+    apart = np.r_[np.zeros((20, 2)), np.full((20, 2), 10.0)] + np.random.default_rng(0).normal(0, 0.1, (40, 2))
+    assert embedding_structure.neighbour_purity(apart, y, k=5) == 1.0
+    mixed = np.random.default_rng(1).normal(size=(40, 2))
+    assert embedding_structure.neighbour_purity(mixed, y, k=5) < 0.8
+
+
+def test_label_free_check_counts_flags_by_margin(label_free_check):
+    """A fit is flagged when its modularity is more than GAP below the most modular baseline's."""
+    base = {"KMeans": {"modularity": 0.50, "acc": 0.80}, "Spectral": {"modularity": 0.60, "acc": 0.90},
+            "GMM": {"modularity": 0.40, "acc": 0.70}}
+    rows = [{"file": "SeCu_digits_0.npz", "method": "SeCu", "dataset": "digits", "seed": 0, "modularity": 0.30,
+             "acc": 0.40, "baselines": base, "commit": "abc1234"},   # far below, flagged
+            {"file": "MTDC_digits_0.npz", "method": "MTDC", "dataset": "digits", "seed": 0, "modularity": 0.59,
+             "acc": 0.85, "baselines": base, "commit": None}]       # 0.05 below, not flagged
+    text = label_free_check.report(rows)
+    assert "| below 0.10 | 1 | 0 |" in text
+    assert "| 0.03 to 0.10 below | 0 | 1 |" in text
+    assert "| digits | dev | SeCu | 0 | 0.300 | Spectral | 0.600 | -0.300 | yes | 0.400 | 0.900 | -0.500 |" in text
