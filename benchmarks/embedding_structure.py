@@ -30,7 +30,6 @@ defaults shows the labels of then (``suite_report.DEFAULTS_SINCE``).
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -42,6 +41,7 @@ import torch.nn.functional as F
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _saved_fits import fit_commit, record_new_fits  # noqa: E402
 from run_all import SUITE, _load  # noqa: E402
 
 from skdeepclust.cluster import kmeans, nearest_neighbors, spectral_knn  # noqa: E402
@@ -84,7 +84,7 @@ def fit_record(path: Path) -> dict:
             "auto": "kmeans" if by_kmeans else "spectral",
             "purity_input": neighbour_purity(np.asarray(Xb), y), "purity_embedding": neighbour_purity(emb.numpy(), y),
             "size_gap": (np.bincount(labels, minlength=k).max() - np.bincount(y).max()) / n,
-            "commit": str(saved["commit"]) if "commit" in saved else None}
+            "commit": fit_commit(path)}
 
 
 def report(rows: list[dict]) -> str:
@@ -113,30 +113,9 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
-def _commit(path: Path) -> str | None:
-    saved = np.load(path)
-    return str(saved["commit"]) if "commit" in saved else None
-
-
 def main() -> None:
-    records = [json.loads(line) for line in RUNS.read_text().splitlines()] if RUNS.exists() else []
-    done = {(r["file"], r["commit"]) for r in records}
-    files = {}
-    for folder in sys.argv[1:]:
-        files.update({p.name: p for p in sorted(Path(folder).glob("*.npz"))})
-    for name, path in sorted(files.items()):
-        if (name, _commit(path)) in done:
-            continue
-        record = fit_record(path)
-        with RUNS.open("a") as f:
-            f.write(json.dumps(record) + "\n")
-        print(name, f"fit {record['acc_fit']:.3f} purity {record['purity_input']:.3f} -> "
-                    f"{record['purity_embedding']:.3f}", flush=True)
-    latest = {}  # the last record of each fit file: a refit at a later commit replaces the earlier one
-    for line in RUNS.read_text().splitlines() if RUNS.exists() else []:
-        r = json.loads(line)
-        latest[r["file"]] = r
-    text = report(list(latest.values()))
+    rows = record_new_fits(sys.argv[1:], RUNS, fit_record)
+    text = report(rows)
     REPORT.write_text(__doc__.split("Usage")[0].strip() + "\n\nOne torch thread; labels only for the report; "
                       "commits in `embedding_structure.jsonl`.\n\n" + text)
     print(text)

@@ -20,7 +20,6 @@ last record of each file) and tabulated in ``results/label_free_check.md``.
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _saved_fits import fit_commit, record_new_fits  # noqa: E402
 from run_all import SUITE, _load, fit_baseline  # noqa: E402
 
 from skdeepclust.metrics import evaluate_clustering, knn_modularity, reference_space  # noqa: E402
@@ -67,7 +67,7 @@ def fit_record(path: Path, cache: dict) -> dict:
     labels = saved["labels"]
     return {"file": path.name, "method": method, "dataset": dataset, "seed": int(seed),
             "modularity": knn_modularity(reference, labels), "acc": evaluate_clustering(y, labels)["acc"],
-            "baselines": baselines, "commit": str(saved["commit"]) if "commit" in saved else None}
+            "baselines": baselines, "commit": fit_commit(path)}
 
 
 def report(rows: list[dict]) -> str:
@@ -98,24 +98,9 @@ def report(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    records = [json.loads(line) for line in RUNS.read_text().splitlines()] if RUNS.exists() else []
-    done = {(r["file"], r["commit"]) for r in records}
-    files = {}
-    for folder in sys.argv[1:]:
-        files.update({p.name: p for p in sorted(Path(folder).glob("*.npz"))})
     cache: dict = {}
-    for name, path in sorted(files.items()):
-        saved = np.load(path)
-        if (name, str(saved["commit"]) if "commit" in saved else None) in done:
-            continue
-        record = fit_record(path, cache)
-        with RUNS.open("a") as f:
-            f.write(json.dumps(record) + "\n")
-    latest = {}
-    for line in RUNS.read_text().splitlines() if RUNS.exists() else []:
-        r = json.loads(line)
-        latest[r["file"]] = r
-    text = report(list(latest.values()))
+    rows = record_new_fits(sys.argv[1:], RUNS, lambda path: fit_record(path, cache))
+    text = report(rows)
     REPORT.write_text(__doc__.split("Usage")[0].strip() + f"\n\nFlagged: modularity more than {GAP} below the most "
                       "modular baseline's. Margin: ACC of the fit minus the best baseline ACC (seed 0 baselines). "
                       "One torch thread; commits in `label_free_check.jsonl`.\n\n" + text)

@@ -184,3 +184,27 @@ def test_label_free_check_counts_flags_by_margin(label_free_check):
     assert "| below 0.10 | 1 | 0 |" in text
     assert "| 0.03 to 0.10 below | 0 | 1 |" in text
     assert "| digits | dev | SeCu | 0 | 0.300 | Spectral | 0.600 | -0.300 | yes | 0.400 | 0.900 | -0.500 |" in text
+
+
+def test_saved_fits_records_each_fit_once_and_keeps_the_latest(tmp_path):
+    """A fit file is recorded once per commit; a refit at a later commit replaces it in the returned rows."""
+    import numpy as np
+
+    module = next(_load_script("_saved_fits"))
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    np.savez(first / "SeCu_digits_0.npz", labels=np.zeros(3), commit=np.array("c1"))
+    runs = tmp_path / "runs.jsonl"
+    calls = []
+
+    def record(path):
+        calls.append(path)
+        return {"file": path.name, "commit": module.fit_commit(path), "folder": path.parent.name}
+
+    assert module.record_new_fits([str(first)], runs, record) == [{"file": "SeCu_digits_0.npz", "commit": "c1",
+                                                                   "folder": "a"}]
+    module.record_new_fits([str(first)], runs, record)
+    assert len(calls) == 1  # already recorded
+    np.savez(second / "SeCu_digits_0.npz", labels=np.zeros(3), commit=np.array("c2"))
+    rows = module.record_new_fits([str(first), str(second)], runs, record)
+    assert rows == [{"file": "SeCu_digits_0.npz", "commit": "c2", "folder": "b"}] and len(calls) == 2
