@@ -7,7 +7,7 @@ and reports the last record of each file (a refit at a later commit replaces the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,3 +38,17 @@ def record_new_fits(folders: list[str], runs: Path, record: Callable[[Path], dic
         r = json.loads(line)
         latest[r["file"]] = r
     return list(latest.values())
+
+
+#: the estimators in the order the study tables list them
+METHOD_ORDER = ("DistilMVC", "HaDis", "SeCu", "MTDC", "SPC")
+
+
+def in_suite_order(rows: list[dict], suite: dict) -> Iterator[tuple[str, str, dict]]:
+    """``(half, dataset, record)`` of ``rows``: by half and set as ``suite.json`` lists them, then estimator, seed."""
+    order = {m: i for i, m in enumerate(METHOD_ORDER)}
+    for half in ("development", "validation"):
+        for dataset in suite[half]:
+            for r in sorted((r for r in rows if r["dataset"] == dataset),
+                            key=lambda r: (order.get(r["method"], len(order)), r["seed"])):
+                yield half, dataset, r

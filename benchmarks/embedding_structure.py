@@ -41,7 +41,7 @@ import torch.nn.functional as F
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _saved_fits import fit_commit, record_new_fits  # noqa: E402
+from _saved_fits import fit_commit, in_suite_order, record_new_fits  # noqa: E402
 from run_all import SUITE, _load  # noqa: E402
 
 from skdeepclust.cluster import kmeans, nearest_neighbors, spectral_knn  # noqa: E402
@@ -93,18 +93,14 @@ def report(rows: list[dict]) -> str:
              "| label-free choice | 10-NN purity: input | 10-NN purity: embedding | largest cluster - largest class "
              "| commit |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    order = {m: i for i, m in enumerate(["DistilMVC", "HaDis", "SeCu", "MTDC", "SPC"])}
     worse = []
-    for half in ("development", "validation"):
-        for dataset in SUITE[half]:
-            for r in sorted((r for r in rows if r["dataset"] == dataset),
-                            key=lambda r: (order.get(r["method"], 9), r["seed"])):
-                lines.append(f"| {dataset} | {half[:3]} | {r['method']} | {r['seed']} | {r['k']} | {r['acc_fit']:.3f} "
-                             f"| {r['acc_kmeans']:.3f} | {r['acc_spectral']:.3f} | {r['auto']} "
-                             f"| {r['purity_input']:.3f} | {r['purity_embedding']:.3f} | {r['size_gap']:+.3f} "
-                             f"| {(r['commit'] or 'unrecorded')[:7]} |")
-                if r["purity_embedding"] < r["purity_input"] - 0.02:
-                    worse.append(f"{r['method']} on {dataset}")
+    for half, dataset, r in in_suite_order(rows, SUITE):
+        lines.append(f"| {dataset} | {half[:3]} | {r['method']} | {r['seed']} | {r['k']} | {r['acc_fit']:.3f} "
+                     f"| {r['acc_kmeans']:.3f} | {r['acc_spectral']:.3f} | {r['auto']} "
+                     f"| {r['purity_input']:.3f} | {r['purity_embedding']:.3f} | {r['size_gap']:+.3f} "
+                     f"| {(r['commit'] or 'unrecorded')[:7]} |")
+        if r["purity_embedding"] < r["purity_input"] - 0.02:
+            worse.append(f"{r['method']} on {dataset}")
     best_other = [r for r in rows if max(r["acc_kmeans"], r["acc_spectral"]) > r["acc_fit"] + 0.03]
     notes = [f"Fits: {len(rows)}. Embedding purity more than 0.02 below the input's: {len(worse)} "
              f"({', '.join(worse) or 'none'}).",

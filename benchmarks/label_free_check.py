@@ -29,7 +29,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _saved_fits import fit_commit, record_new_fits  # noqa: E402
+from _saved_fits import fit_commit, in_suite_order, record_new_fits  # noqa: E402
 from run_all import SUITE, _load, fit_baseline  # noqa: E402
 
 from skdeepclust.metrics import evaluate_clustering, knn_modularity, reference_space  # noqa: E402
@@ -75,23 +75,20 @@ def report(rows: list[dict]) -> str:
     lines = ["| set | half | method | seed | modularity of the fit | most modular baseline | its modularity | gap | "
              "flagged | ACC of the fit | best baseline ACC | margin | commit |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    order = {m: i for i, m in enumerate(["DistilMVC", "HaDis", "SeCu", "MTDC", "SPC"])}
     counts = {"below 0.10": [0, 0], "0.03 to 0.10 below": [0, 0], "within 0.03 or above": [0, 0]}
-    for half in ("development", "validation"):
-        for dataset in SUITE[half]:
-            for r in sorted((r for r in rows if r["dataset"] == dataset),
-                            key=lambda r: (order.get(r["method"], 9), r["seed"])):
-                name, base = max(r["baselines"].items(), key=lambda kv: kv[1]["modularity"])
-                gap = r["modularity"] - base["modularity"]
-                flagged = gap < -GAP
-                margin = r["acc"] - max(b["acc"] for b in r["baselines"].values())
-                group = ("below 0.10" if margin < -0.10 else "0.03 to 0.10 below" if margin < -0.03
-                         else "within 0.03 or above")
-                counts[group][0 if flagged else 1] += 1
-                lines.append(f"| {dataset} | {half[:3]} | {r['method']} | {r['seed']} | {r['modularity']:.3f} | {name} "
-                             f"| {base['modularity']:.3f} | {gap:+.3f} | {'yes' if flagged else ''} | {r['acc']:.3f} "
-                             f"| {max(b['acc'] for b in r['baselines'].values()):.3f} | {margin:+.3f} "
-                             f"| {(r['commit'] or 'unrecorded')[:7]} |")
+    for half, dataset, r in in_suite_order(rows, SUITE):
+        name, base = max(r["baselines"].items(), key=lambda kv: kv[1]["modularity"])
+        gap = r["modularity"] - base["modularity"]
+        flagged = gap < -GAP
+        best_acc = max(b["acc"] for b in r["baselines"].values())
+        margin = r["acc"] - best_acc
+        group = ("below 0.10" if margin < -0.10 else "0.03 to 0.10 below" if margin < -0.03
+                 else "within 0.03 or above")
+        counts[group][0 if flagged else 1] += 1
+        lines.append(f"| {dataset} | {half[:3]} | {r['method']} | {r['seed']} | {r['modularity']:.3f} | {name} "
+                     f"| {base['modularity']:.3f} | {gap:+.3f} | {'yes' if flagged else ''} | {r['acc']:.3f} "
+                     f"| {best_acc:.3f} | {margin:+.3f} "
+                     f"| {(r['commit'] or 'unrecorded')[:7]} |")
     summary = ["| ACC margin against the best baseline | flagged | not flagged |", "|---|---|---|"]
     summary += [f"| {group} | {f} | {n} |" for group, (f, n) in counts.items()]
     return "\n".join(summary) + "\n\n" + "\n".join(lines) + "\n"

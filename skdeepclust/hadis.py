@@ -33,7 +33,7 @@ from ._validation import IntInterval
 from .base import BaseDeepClusterer
 from .cluster import kmeans, knn_vote, spectral_knn
 from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
-from .metrics import knn_modularity, reference_space
+from .metrics import _graph_score, _scoring_graph, reference_space
 from .nn import ProjectionHead
 from .single_view import SingleViewMixin, stop_when_stable
 from .training import (
@@ -268,13 +268,14 @@ def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int, c
 
 
 def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbors: int, kmeans_n_init: int,
-                      ctx: FitContext, reference: np.ndarray | None = None) -> _FinalClustering:
+                      ctx: FitContext, scoring_graph: tuple | None = None) -> _FinalClustering:
     """Cluster the normalised target embedding ``emb`` of the training rows.
 
     ``"kmeans"`` (:func:`_kmeans_clustering`) or ``"spectral"`` (:func:`_spectral_clustering`); ``"auto"``
-    computes both and keeps the one whose labels are the more modular on the 10-nearest-neighbour graph of
-    ``reference`` (the training input in :func:`~skdeepclust.metrics.reference_space`, the space of
-    :meth:`HaDis.score`); a tie keeps the spectral labels.
+    computes both and keeps the one whose labels are the more modular on ``scoring_graph``, the
+    10-nearest-neighbour graph of the training input that :meth:`HaDis.score` uses
+    (:func:`skdeepclust.metrics._scoring_graph` of :func:`~skdeepclust.metrics.reference_space`); a tie keeps
+    the spectral labels.
     """
     if method == "kmeans":
         return _kmeans_clustering(emb, n_clusters, kmeans_n_init, ctx)
@@ -282,7 +283,7 @@ def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbo
     if method == "spectral":
         return spectral
     by_kmeans = _kmeans_clustering(emb, n_clusters, kmeans_n_init, ctx)
-    return by_kmeans if knn_modularity(reference, by_kmeans.labels) > knn_modularity(reference, spectral.labels) \
+    return by_kmeans if _graph_score(scoring_graph, by_kmeans.labels) > _graph_score(scoring_graph, spectral.labels) \
         else spectral
 
 
@@ -558,7 +559,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     # ------------------------------------------------------------------ training
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:
         ctx = trainer.ctx
-        reference = reference_space(X.cpu().numpy()) if self.final_clustering == "auto" else None
+        # "auto": the graph score() uses, built from the input before training (at most 4000 rows of it)
+        scoring = _scoring_graph(reference_space(X.cpu().numpy())) if self.final_clustering == "auto" else None
         X, augment, backbone, width = self._prepare_training(X, ctx)
         net = _build_network(backbone, width, self.projection_hidden_dim, self.feature_dim, ctx.generator)
         self.network_, self.n_features_out_ = net.to(ctx.device), self.feature_dim
@@ -583,7 +585,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
                     modules=[net.online, net.predictor, net.target], callbacks=callbacks)
         net.eval()
         final = _final_clustering(_embed_all(net, X), self.n_clusters_, self.final_clustering, self.n_neighbors,
-                                  self.kmeans_n_init, ctx, reference)
+                                  self.kmeans_n_init, ctx, scoring)
         self.cluster_centers_, self.train_embedding_ = final.centers, final.train_embedding
         self.train_labels_, self.final_clustering_ = final.train_labels, final.method
         return final.labels if final.method == "spectral" else None

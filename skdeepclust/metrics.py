@@ -195,16 +195,31 @@ def knn_modularity(X, labels, *, n_neighbors: int = 10, max_samples: int = 4000,
     0.5
     """
     X = np.asarray(X, dtype=np.float64)
-    labels = np.unique(np.asarray(labels).ravel(), return_inverse=True)[1]
-    if labels.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but labels has {labels.shape[0]}.")
+    if np.asarray(labels).ravel().shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but labels has {np.asarray(labels).ravel().shape[0]}.")
+    return _graph_score(_scoring_graph(X, n_neighbors, max_samples, random_state), labels)
+
+
+def _scoring_graph(X: np.ndarray, n_neighbors: int = 10, max_samples: int = 4000, random_state: int = 0
+                   ) -> tuple:
+    """The k-NN graph that :func:`knn_modularity` scores labels on, and the rows it keeps (``None``: all).
+
+    Built once, it scores several labellings of the same ``X`` (:func:`_graph_score`).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    rows = None
     if X.shape[0] > max_samples:
-        keep = np.sort(np.random.default_rng(random_state).choice(X.shape[0], max_samples, replace=False))
-        X, labels = X[keep], labels[keep]
-    n = X.shape[0]
-    k = max(1, min(int(n_neighbors), n - 1))
-    idx = _exact_neighbors_float64(X, k + 1)
-    return graph_modularity(neighbor_graph(idx), labels)  # A = (C + C^T) / 2, self-loops ignored
+        rows = np.sort(np.random.default_rng(random_state).choice(X.shape[0], max_samples, replace=False))
+        X = X[rows]
+    k = max(1, min(int(n_neighbors), X.shape[0] - 1))
+    return neighbor_graph(_exact_neighbors_float64(X, k + 1)), rows  # A = (C + C^T) / 2, self-loops ignored
+
+
+def _graph_score(scoring_graph: tuple, labels) -> float:
+    """Modularity of ``labels`` (one per row of the full ``X``) on a graph of :func:`_scoring_graph`."""
+    graph, rows = scoring_graph
+    labels = np.unique(np.asarray(labels).ravel(), return_inverse=True)[1]
+    return graph_modularity(graph, labels if rows is None else labels[rows])
 
 
 def modularity_scorer(estimator, X, y=None) -> float:

@@ -150,6 +150,7 @@ def test_hadis_final_clustering_auto_keeps_the_more_modular_labels():
 
     from skdeepclust._utils import FitContext
     from skdeepclust.hadis import _final_clustering, _kmeans_clustering, _spectral_clustering
+    from skdeepclust.metrics import _scoring_graph
 
     X = load_iris().data
     emb = torch.nn.functional.normalize(torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32), dim=1)
@@ -164,7 +165,7 @@ def test_hadis_final_clustering_auto_keeps_the_more_modular_labels():
     rng = np.random.default_rng(0)
     for winner, labels in (("kmeans", by_kmeans), ("spectral", by_spectral)):
         reference = 10.0 * np.eye(3)[labels] + rng.normal(size=(len(labels), 3))  # a graph that follows `labels`
-        chosen = _final_clustering(emb, 3, "auto", 10, 3, ctx(), reference)
+        chosen = _final_clustering(emb, 3, "auto", 10, 3, ctx(), _scoring_graph(reference))
         assert chosen.method == winner
         np.testing.assert_array_equal(chosen.labels, labels)
     # on an estimator: the kept clustering is recorded, and predict follows it
