@@ -33,14 +33,18 @@ def test_tol_ends_training_and_says_why(name, X):
     assert len(est.labels_) == len(X) and est.predict(X).shape == (len(X),)
 
 
+@pytest.mark.parametrize("subsample", [False, True], ids=["all-rows", "subsample"])
 @pytest.mark.parametrize("name", CASES)
-def test_tol_zero_trains_the_whole_schedule_unchanged(name, X, monkeypatch):
+def test_tol_zero_trains_the_whole_schedule_unchanged(name, subsample, X, monkeypatch):
     make, params, _ = CASES[name]
     est = make(n_clusters=3, **params).fit(X)
     assert est.n_iter_ == params["n_epochs"]
     assert all("changed" not in r and "stop" not in r for r in est.history_)
-    # watching without ever stopping leaves the training as it was: the same labels and embedding
+    # watching without ever stopping leaves the training as it was: the same labels and embedding, also when the
+    # rule follows a subsample of the rows
     monkeypatch.setattr(single_view, "STABLE_CHECKS", 10**6)
+    if subsample:
+        monkeypatch.setattr(single_view, "STABLE_ROWS", 40)
     watched = make(n_clusters=3, tol=0.5, **params).fit(X)
     assert watched.n_iter_ == params["n_epochs"]
     assert any("changed" in r for r in watched.history_)
@@ -62,6 +66,11 @@ def test_stable_rows_is_a_fixed_subsample_of_large_data():
     from skdeepclust._utils import make_fit_context
 
     ctx = make_fit_context(0, torch.device("cpu"))
-    rows = single_view.stable_rows(10 * single_view.STABLE_ROWS, ctx)
-    assert rows.shape == (single_view.STABLE_ROWS,) and bool((rows[1:] > rows[:-1]).all())
+    state = ctx.generator.get_state()
+    for n in (single_view.STABLE_ROWS + 1, 10 * single_view.STABLE_ROWS + 7):
+        rows = single_view.stable_rows(n, ctx)
+        assert rows.shape == (single_view.STABLE_ROWS,) and bool((rows[1:] > rows[:-1]).all())
+        assert int(rows[0]) == 0 and int(rows[-1]) < n
+    # nothing is drawn: a fit with tol > 0 trains as one with tol=0 until it stops
+    assert torch.equal(ctx.generator.get_state(), state)
     assert torch.equal(single_view.stable_rows(50, ctx), torch.arange(50))
