@@ -9,9 +9,11 @@ Usage::
 The size constraint's dual ascent, ``rho_k <- max(0, rho_k + eta (gamma / K - b_k / B))``, raises the dual of a
 cluster that is empty in the batch by ``eta gamma / K`` per step: the more centers a head has, the longer its
 constraint takes to hold. The reference's ``eta = 0.1`` was set for 10 to 100 centers over 150 000 and more steps;
-a default fit here runs 4 500. ``fixed`` is the estimator as shipped (``eta = dual_lr`` for every head);
-``scaled`` patches, for this process only, each head's step to ``dual_lr * K_h / 10``, so that an empty cluster's
-dual rises as fast as with 10 centers. Each fit (one torch thread, the estimator's other defaults) appends to
+a default fit here runs 4 500. ``fixed`` is ``dual_lr=0.1``, the reference's step for every head (the default until
+``dual_lr="auto"``); ``scaled`` sets, for this process only, each head's step to ``0.1 * K_h / 10``, so that an
+empty cluster's dual rises as fast as with 10 centers. The default ``dual_lr="auto"`` is ``scaled`` for heads of
+10 centers or more and ``fixed`` below: the two compute the same fit whenever ``n_clusters >= 10``, and ``auto``
+is ``fixed`` for ``n_clusters <= 3``. Each fit (one torch thread, the estimator's other defaults) appends to
 ``results/secu_dual_step.jsonl``: ACC/NMI/ARI of ``labels_``, the label-free ``score``, the first epoch whose main
 head assignments meet the size bound (``min_cluster >= gamma N / K``, from ``history_``), CPU seconds and the
 commit. Labels are used only for the record.
@@ -48,16 +50,12 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
     from skdeepclust.metrics import evaluate_clustering
 
     if variant == "scaled":
-        shipped = secu.size_constrained_assignment
-
-        def scaled(scores, duals, size_ratio, dual_lr):
-            return shipped(scores, duals, size_ratio, dual_lr * scores.shape[1] / REFERENCE_CENTERS)
-
-        secu.size_constrained_assignment = scaled
+        secu._dual_steps = lambda dual_lr, sizes: [0.1 * k / REFERENCE_CENTERS for k in sizes]
     X, y, shape, _, _ = _load(dataset)
     k = int(y.max()) + 1
     c0 = time.process_time()
-    est = secu.SeCu(n_clusters=k, image_shape=shape, device="cpu", random_state=seed).fit(X)
+    est = secu.SeCu(n_clusters=k, image_shape=shape, dual_lr=0.1 if variant == "fixed" else "auto", device="cpu",
+                    random_state=seed).fit(X)
     cpu = time.process_time() - c0
     bound = math.ceil(est.size_ratio * X.shape[0] / k)
     held = [r["epoch"] for r in est.history_ if r.get("min_cluster", -1) >= bound]
@@ -65,6 +63,11 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
             "score": float(est.score(X)), "n_used": int(np.unique(est.labels_).size),
             "first_epoch_bound_held": held[0] if held else None, "n_epochs": est.n_epochs_,
             "cpu_sec": cpu, **code_version()}
+
+
+def _auto_is(k: int) -> str:
+    """Which variant the default ``dual_lr="auto"`` computes for ``n_clusters=k`` (heads of k, 2k and 3k centers)."""
+    return "scaled" if k >= REFERENCE_CENTERS else "fixed" if 3 * k <= REFERENCE_CENTERS else "neither"
 
 
 def _mean(records: list[dict], key: str) -> float:
@@ -78,9 +81,9 @@ def report() -> str:
     for line in RUNS.read_text().splitlines():
         r = json.loads(line)
         runs[(r["set"], r["seed"], r["variant"])] = r  # the latest run of a cell
-    lines = ["| set | K | seeds (paired) | ACC fixed | ACC scaled | change | worst seed | score fixed / scaled | "
-             "first epoch the bound holds (fixed / scaled) | CPU s (fixed / scaled) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| set | K | seeds (paired) | ACC fixed | ACC scaled | change | worst seed | default `auto` is | "
+             "score fixed / scaled | first epoch the bound holds (fixed / scaled) | CPU s (fixed / scaled) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     changes = []
     for dataset in dict.fromkeys(key[0] for key in runs):
         seeds = sorted(s for (d, s, v) in runs if d == dataset and v == "scaled" and (d, s, "fixed") in runs)
@@ -92,11 +95,15 @@ def report() -> str:
         changes += diff
         held = " / ".join(",".join(str(r["first_epoch_bound_held"]) for r in rs) for rs in (fix, sca))
         lines.append(f"| {dataset} | {fix[0]['k']} | {','.join(map(str, seeds))} | {_mean(fix, 'acc'):.3f} | "
-                     f"{_mean(sca, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | "
+                     f"{_mean(sca, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | {_auto_is(fix[0]['k'])} | "
                      f"{_mean(fix, 'score'):.3f} / {_mean(sca, 'score'):.3f} | {held} of {fix[0]['n_epochs']} | "
                      f"{_mean(fix, 'cpu_sec'):.0f} / {_mean(sca, 'cpu_sec'):.0f} |")
     text = "\n".join(lines) + (f"\n\nPaired fits: {len(changes)}; mean change {np.mean(changes):+.4f}, "
                                f"worst {min(changes):+.3f}." if changes else "")
+    unpaired = sorted((d, s, v) for (d, s, v) in runs if (d, s, "fixed" if v == "scaled" else "scaled") not in runs)
+    if unpaired:
+        text += " Fits without the other variant: " + ", ".join(
+            f"{d} seed {s} {v} ({runs[(d, s, v)]['acc']:.3f})" for d, s, v in unpaired) + "."
     REPORT.write_text(__doc__.split("Usage")[0].strip() + "\n\nACC of `labels_`; one torch thread; CPU seconds "
                       "on a shared machine. Commits: `secu_dual_step.jsonl`.\n\n" + text + "\n")
     return text

@@ -47,6 +47,9 @@ __all__ = [
 DEFAULT_STEPS = 4500
 #: with ``final_clustering="kmeans"``: at most this many Lloyd iterations of :func:`refine_centers`
 REFINE_MAX_ITER = 100
+#: ``dual_lr="auto"``: the reference's step, for a head of up to ``AUTO_DUAL_CENTERS`` centers
+AUTO_DUAL_LR = 0.1
+AUTO_DUAL_CENTERS = 10
 
 
 # --- network -------------------------------------------------------------------------------------------------------
@@ -182,6 +185,36 @@ def size_constrained_assignment(
     return labels, (duals + dual_lr * (ratio / k - counts / b)).clamp_min(0.0)
 
 
+def _dual_steps(dual_lr: float | str, sizes: list[int]) -> list[float]:
+    """Each head's dual ascent step: ``dual_lr``, or for ``"auto"`` one that grows with a head's centers past 10.
+
+    The size constraint raises the dual of a cluster that is empty in a batch by ``dual_lr * ratio / K`` per
+    step, so with a fixed step a head with many centers takes proportionally longer to meet its bound.
+    ``"auto"`` keeps the reference's step ``AUTO_DUAL_LR`` up to ``AUTO_DUAL_CENTERS`` centers and scales it
+    as ``K_h / AUTO_DUAL_CENTERS`` beyond: an empty cluster's dual then rises at least as fast as with 10
+    centers.
+
+    Parameters
+    ----------
+    dual_lr : float or "auto"
+        The estimator's parameter.
+    sizes : list of int
+        Each head's number of centers.
+
+    Returns
+    -------
+    list of float
+
+    Examples
+    --------
+    >>> _dual_steps("auto", [3, 10, 20, 100]), _dual_steps(0.1, [10, 20])
+    ([0.1, 0.1, 0.2, 1.0], [0.1, 0.1])
+    """
+    if dual_lr == "auto":
+        return [AUTO_DUAL_LR * k / AUTO_DUAL_CENTERS if k > AUTO_DUAL_CENTERS else AUTO_DUAL_LR for k in sizes]
+    return [float(dual_lr)] * len(sizes)
+
+
 def _phi(p: torch.Tensor) -> torch.Tensor:
     return torch.xlogy(p, p)
 
@@ -246,12 +279,12 @@ class _AssignmentState:
     """
 
     def __init__(self, n_samples: int, sizes: list[int], device: torch.device, constraint: str, size_ratio: float,
-                 dual_lr: float, entropy_alpha: float):
+                 dual_lrs: list[float], entropy_alpha: float):
         self.labels = [torch.ones(n_samples, dtype=torch.long, device=device) for _ in sizes]
         self.duals = [torch.zeros(k, device=device) for k in sizes]
         self.counts = [torch.zeros(k, device=device) for k in sizes]
         self.constraint, self.size_ratio = constraint, size_ratio
-        self.dual_lr, self.entropy_alpha = dual_lr, entropy_alpha
+        self.dual_lrs, self.entropy_alpha = dual_lrs, entropy_alpha
 
     @torch.no_grad()
     def assign(self, h: int, features1: torch.Tensor, features2: torch.Tensor, centers: torch.Tensor,
@@ -260,7 +293,8 @@ class _AssignmentState:
         scores = 0.5 * (features1.detach().float() + features2.detach().float()) @ centers.detach().float()
         previous = self.labels[h][idx]
         if self.constraint == "size":
-            new, self.duals[h] = size_constrained_assignment(scores, self.duals[h], self.size_ratio, self.dual_lr)
+            new, self.duals[h] = size_constrained_assignment(scores, self.duals[h], self.size_ratio,
+                                                             self.dual_lrs[h])
         else:
             new, self.counts[h] = entropy_constrained_assignment(
                 -scores, self.counts[h], self.entropy_alpha, None if first_epoch else previous
@@ -409,8 +443,10 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         Global constraint of the assignment step.
     size_ratio : float, default=0.9
         ``gamma`` of the size constraint: every cluster should hold at least ``gamma * N / K`` instances.
-    dual_lr : float, default=0.1
-        Dual ascent step of the size constraint.
+    dual_lr : float or "auto", default="auto"
+        Dual ascent step of the size constraint. ``"auto"``: the reference's 0.1 for a head of up to 10
+        centers, ``0.1 * K_h / 10`` for a head of ``K_h > 10``, so that the constraint takes hold as fast
+        with many clusters; a float: that step for every head, as in the reference (:ref:`secu_parameters`).
     entropy_alpha : float, default=None
         Weight of the entropy constraint; ``None`` uses ``0.12 * n_samples``.
     image_shape : tuple of int, default=None
@@ -533,7 +569,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         "n_heads": [IntInterval(1, None, closed="left")],
         "constraint": [StrOptions({"size", "entropy"})],
         "size_ratio": [Interval(Real, 0, 1, closed="both")],
-        "dual_lr": [Interval(Real, 0, None, closed="left")],
+        "dual_lr": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "entropy_alpha": [None, Interval(Real, 0, None, closed="left")],
         "projection_hidden_dim": [IntInterval(1, None, closed="left")],
         "feature_dim": [IntInterval(1, None, closed="left")],
@@ -558,7 +594,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         n_heads: int = 3,
         constraint: str = "size",
         size_ratio: float = 0.9,
-        dual_lr: float = 0.1,
+        dual_lr: float | str = "auto",
         entropy_alpha: float | None = None,
         image_shape=None,
         encoder=None,
@@ -639,7 +675,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
                                        min_warmup=1 / n_batches(n, batch, drop_last=False))
 
         alpha = 0.12 * n if self.entropy_alpha is None else self.entropy_alpha
-        assignments = _AssignmentState(n, sizes, ctx.device, self.constraint, self.size_ratio, self.dual_lr, alpha)
+        assignments = _AssignmentState(n, sizes, ctx.device, self.constraint, self.size_ratio,
+                                       _dual_steps(self.dual_lr, sizes), alpha)
         snapshot = _CenterSnapshot(net)
         step = _SeCuStep(net, X, augment, ctx.device_generator, assignments, snapshot, self.temperature_instance,
                          self.temperature_center, self.label_weight)

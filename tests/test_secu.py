@@ -8,6 +8,7 @@ from sklearn.datasets import make_blobs
 
 from skdeepclust.metrics import clustering_accuracy
 from skdeepclust.secu import (
+    _dual_steps,
     entropy_constrained_assignment,
     refine_centers,
     secu_center_loss,
@@ -83,6 +84,19 @@ def test_size_constraint_fills_an_unpopular_cluster():
     for _ in range(200):
         labels, duals = size_constrained_assignment(scores, duals, ratio=0.9, dual_lr=0.1)
     assert 1 in labels.tolist()
+
+
+@pytest.mark.parametrize("k", [2, 10, 26, 300])
+def test_auto_dual_step_keeps_an_empty_clusters_dual_rising_with_many_centers(k):
+    scores = torch.zeros(64, k)
+    scores[:, 0] = 1.0  # every row prefers cluster 0: the others are empty in the batch
+    (step,) = _dual_steps("auto", [k])
+    _, duals = size_constrained_assignment(scores, torch.zeros(k), ratio=0.9, dual_lr=step)
+    # at least the rise of 10 centers under the reference's step, whatever the number of centers
+    torch.testing.assert_close(duals[1:], torch.full((k - 1,), 0.1 * 0.9 / min(k, 10)))
+    (fixed,) = _dual_steps(0.1, [k])  # the reference's fixed step: the more centers, the slower
+    _, duals = size_constrained_assignment(scores, torch.zeros(k), ratio=0.9, dual_lr=fixed)
+    torch.testing.assert_close(duals[1:], torch.full((k - 1,), 0.1 * 0.9 / k))
 
 
 def test_entropy_assignment_hand_computed():
