@@ -543,7 +543,8 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     -----
     The reference's settings and the deviations from it (mixed precision and synchronised batch norm
     on GPUs; batched torch augmentations without blur or solarisation; evaluation by the argmax over
-    the main head's centers on clean inputs, as in SCAN) are on the User Guide page, :ref:`secu`.
+    the main head's centers on clean inputs, as in SCAN; a dual step that grows with the number of
+    centers) are on the User Guide page, :ref:`secu`.
 
     **Data-parallel training.** In a ``torch.distributed`` process group of several processes (a script
     started by ``torchrun``), each process forwards its share of every batch while the losses, the
