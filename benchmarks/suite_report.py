@@ -133,8 +133,9 @@ def main() -> None:
         "Estimators at their defaults (SPC with the report's CPU configuration, `run_all.SETTINGS`). "
         "The split into halves is `suite.json`, fixed before the added sets ran. "
         "† marks a cell with runs made before the estimator's current defaults (`DEFAULTS_SINCE`: DistilMVC's "
-        "distillation loss per row, `distill_scale.md`; SeCu's refined centers, `secu_refine.md`, which gives the "
-        "refined partitions of the same SeCu fits).",
+        "distillation loss per row, `distill_scale.md`; SeCu's dual step that grows with a head's centers, "
+        "`secu_dual_step.md`, which leaves fits with at most 3 clusters unchanged; before it, SeCu's refined "
+        "centers, `secu_refine.md`).",
         "",
         *half_table("Development half (defaults may be chosen here)", cells(runs, SUITE["development"])),
         *half_table("Validation half (reported as it comes out)", cells(runs, SUITE["validation"])),
