@@ -19,14 +19,12 @@ the commit. Labels are used only for the record.
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _paired import latest_runs, main, mean_of
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "distill_scale.jsonl"
@@ -66,17 +64,9 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
             "cpu_sec": time.process_time() - c0, **code_version()}
 
 
-def _mean(records: list[dict], key: str) -> float:
-    """The mean of one field over records."""
-    return float(np.mean([r[key] for r in records]))
-
-
 def report() -> str:
     """The Markdown table of the paired fits: per set and seed, ACC with each loss, and their means."""
-    runs: dict = {}
-    for line in RUNS.read_text().splitlines():
-        r = json.loads(line)
-        runs[(r["set"], r["seed"], OLD_NAMES.get(r["variant"], r["variant"]))] = r  # the latest run of a cell
+    runs = latest_runs(RUNS, OLD_NAMES)
     lines = ["| set | K | seeds (paired) | per entry (reference) | per row (shipped) | change | worst seed | "
              "clusters used (entries / row) | CPU s (entries / row) |", "|---|---|---|---|---|---|---|---|---|"]
     changes = []
@@ -88,10 +78,10 @@ def report() -> str:
         row = [runs[(dataset, s, "row")] for s in seeds]
         diff = [b["acc"] - a["acc"] for a, b in zip(ent, row, strict=True)]
         changes += diff
-        lines.append(f"| {dataset} | {ent[0]['k']} | {','.join(map(str, seeds))} | {_mean(ent, 'acc'):.3f} | "
-                     f"{_mean(row, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | "
-                     f"{_mean(ent, 'n_used'):.0f} / {_mean(row, 'n_used'):.0f} | "
-                     f"{_mean(ent, 'cpu_sec'):.0f} / {_mean(row, 'cpu_sec'):.0f} |")
+        lines.append(f"| {dataset} | {ent[0]['k']} | {','.join(map(str, seeds))} | {mean_of(ent, 'acc'):.3f} | "
+                     f"{mean_of(row, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | "
+                     f"{mean_of(ent, 'n_used'):.0f} / {mean_of(row, 'n_used'):.0f} | "
+                     f"{mean_of(ent, 'cpu_sec'):.0f} / {mean_of(row, 'cpu_sec'):.0f} |")
     unpaired = sorted({(d, s) for (d, s, v) in runs if v == "row" and (d, s, "entries") not in runs})
     text = "\n".join(lines) + (f"\n\nPaired fits: {len(changes)}; mean change {np.mean(changes):+.4f}, "
                                f"worst {min(changes):+.3f}." if changes else "")
@@ -103,25 +93,5 @@ def report() -> str:
     return text
 
 
-def main() -> None:
-    if sys.argv[1:] == ["--report"]:
-        print(report())
-        return
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
-    ap.add_argument("seed", type=int)
-    ap.add_argument("--variants", nargs="+", default=["entries", "row"], choices=["entries", "row"])
-    args = ap.parse_args()
-    for variant in args.variants:  # each variant in its own process: the patch must not leak into the other
-        out = subprocess.run([sys.executable, __file__, "--one", args.dataset, str(args.seed), variant],
-                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        with RUNS.open("a") as f:
-            f.write(out + "\n")
-        print(out, flush=True)
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--one":
-        print(json.dumps(fit(sys.argv[2], int(sys.argv[3]), sys.argv[4])))
-    else:
-        main()
+    main(__file__, __doc__, ["entries", "row"], fit, report, RUNS)

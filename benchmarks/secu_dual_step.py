@@ -21,15 +21,13 @@ commit. Labels are used only for the record.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _paired import latest_runs, main, mean_of
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "secu_dual_step.jsonl"
@@ -70,17 +68,9 @@ def _auto_is(k: int) -> str:
     return "scaled" if k >= REFERENCE_CENTERS else "fixed" if 3 * k <= REFERENCE_CENTERS else "neither"
 
 
-def _mean(records: list[dict], key: str) -> float:
-    """The mean of one field over records."""
-    return float(np.mean([r[key] for r in records]))
-
-
 def report() -> str:
     """The Markdown table of the paired fits: per set, ACC and score with each step, the change, the worst seed."""
-    runs: dict = {}
-    for line in RUNS.read_text().splitlines():
-        r = json.loads(line)
-        runs[(r["set"], r["seed"], r["variant"])] = r  # the latest run of a cell
+    runs = latest_runs(RUNS)
     lines = ["| set | K | seeds (paired) | ACC fixed | ACC scaled | change | worst seed | default `auto` is | "
              "score fixed / scaled | first epoch the bound holds (fixed / scaled) | CPU s (fixed / scaled) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -94,10 +84,10 @@ def report() -> str:
         diff = [b["acc"] - a["acc"] for a, b in zip(fix, sca, strict=True)]
         changes += diff
         held = " / ".join(",".join(str(r["first_epoch_bound_held"]) for r in rs) for rs in (fix, sca))
-        lines.append(f"| {dataset} | {fix[0]['k']} | {','.join(map(str, seeds))} | {_mean(fix, 'acc'):.3f} | "
-                     f"{_mean(sca, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | {_auto_is(fix[0]['k'])} | "
-                     f"{_mean(fix, 'score'):.3f} / {_mean(sca, 'score'):.3f} | {held} of {fix[0]['n_epochs']} | "
-                     f"{_mean(fix, 'cpu_sec'):.0f} / {_mean(sca, 'cpu_sec'):.0f} |")
+        lines.append(f"| {dataset} | {fix[0]['k']} | {','.join(map(str, seeds))} | {mean_of(fix, 'acc'):.3f} | "
+                     f"{mean_of(sca, 'acc'):.3f} | {np.mean(diff):+.3f} | {min(diff):+.3f} | {_auto_is(fix[0]['k'])} | "
+                     f"{mean_of(fix, 'score'):.3f} / {mean_of(sca, 'score'):.3f} | {held} of {fix[0]['n_epochs']} | "
+                     f"{mean_of(fix, 'cpu_sec'):.0f} / {mean_of(sca, 'cpu_sec'):.0f} |")
     text = "\n".join(lines) + (f"\n\nPaired fits: {len(changes)}; mean change {np.mean(changes):+.4f}, "
                                f"worst {min(changes):+.3f}." if changes else "")
     unpaired = sorted((d, s, v) for (d, s, v) in runs if (d, s, "fixed" if v == "scaled" else "scaled") not in runs)
@@ -109,25 +99,5 @@ def report() -> str:
     return text
 
 
-def main() -> None:
-    if sys.argv[1:] == ["--report"]:
-        print(report())
-        return
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
-    ap.add_argument("seed", type=int)
-    ap.add_argument("--variants", nargs="+", default=["fixed", "scaled"], choices=["fixed", "scaled"])
-    args = ap.parse_args()
-    for variant in args.variants:  # each variant in its own process: the patch must not leak into the other
-        out = subprocess.run([sys.executable, __file__, "--one", args.dataset, str(args.seed), variant],
-                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        with RUNS.open("a") as f:
-            f.write(out + "\n")
-        print(out, flush=True)
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--one":
-        print(json.dumps(fit(sys.argv[2], int(sys.argv[3]), sys.argv[4])))
-    else:
-        main()
+    main(__file__, __doc__, ["fixed", "scaled"], fit, report, RUNS)
