@@ -31,6 +31,12 @@ def latest_runs(runs: Path, rename: dict | None = None) -> dict:
     return latest
 
 
+def paired(runs: dict, dataset: str, base: str, other: str) -> tuple[list[int], list[dict], list[dict]]:
+    """The seeds of ``dataset`` where both variants ran, and the records of ``base`` and of ``other`` on them."""
+    seeds = sorted(s for (d, s, v) in runs if d == dataset and v == other and (d, s, base) in runs)
+    return seeds, [runs[(dataset, s, base)] for s in seeds], [runs[(dataset, s, other)] for s in seeds]
+
+
 def main(script: str, doc: str, variants: list[str], fit: Callable[[str, int, str], dict], report: Callable[[], str],
          runs: Path) -> None:
     """``SET SEED [--variants ...]``: fit each variant in its own process and append its record to ``runs``;

@@ -76,8 +76,11 @@ def record(cls_name: str, dataset: str, seed: int) -> None:
                 changed = watched = None
                 if previous[0] is not None:
                     changed = float(np.mean(align_labels(labels, previous[0]) != previous[0]))
-                    now, before = labels[watched_rows], previous[0][watched_rows]
-                    watched = float(np.mean(align_labels(now, before) != before))
+                    if len(watched_rows) == len(labels):  # the rule follows every row
+                        watched = changed
+                    else:
+                        now, before = labels[watched_rows], previous[0][watched_rows]
+                        watched = float(np.mean(align_labels(now, before) != before))
                 previous[0] = labels
                 rows.append({"stage": stage, "epoch": state.epoch, "changed": changed, "changed_watched": watched,
                              "acc": evaluate_clustering(y, labels)["acc"], "cpu": time.process_time() - t0})

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _paired import latest_runs, main, mean_of
+from _paired import latest_runs, main, mean_of, paired
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "distill_scale.jsonl"
@@ -71,11 +71,9 @@ def report() -> str:
              "clusters used (entries / row) | CPU s (entries / row) |", "|---|---|---|---|---|---|---|---|---|"]
     changes = []
     for dataset in dict.fromkeys(key[0] for key in runs):
-        seeds = sorted(s for (d, s, v) in runs if d == dataset and v == "row" and (d, s, "entries") in runs)
+        seeds, ent, row = paired(runs, dataset, "entries", "row")
         if not seeds:
             continue
-        ent = [runs[(dataset, s, "entries")] for s in seeds]
-        row = [runs[(dataset, s, "row")] for s in seeds]
         diff = [b["acc"] - a["acc"] for a, b in zip(ent, row, strict=True)]
         changes += diff
         lines.append(f"| {dataset} | {ent[0]['k']} | {','.join(map(str, seeds))} | {mean_of(ent, 'acc'):.3f} | "

@@ -9,9 +9,9 @@ Usage::
 The size constraint's dual ascent, ``rho_k <- max(0, rho_k + eta (gamma / K - b_k / B))``, raises the dual of a
 cluster that is empty in the batch by ``eta gamma / K`` per step: the more centers a head has, the longer its
 constraint takes to hold. The reference's ``eta = 0.1`` was set for 10 to 100 centers over 150 000 and more steps;
-a default fit here runs 4 500. ``fixed`` is ``dual_lr=0.1``, the reference's step for every head (the default until
-``dual_lr="auto"``); ``scaled`` sets, for this process only, each head's step to ``0.1 * K_h / 10``, so that an
-empty cluster's dual rises as fast as with 10 centers. The default ``dual_lr="auto"`` is ``scaled`` for heads of
+a default fit here runs 4 500. ``fixed`` sets, for this process only, the reference's step 0.1 for every head (as
+``dual_lr=0.1``, the default until ``dual_lr="auto"``); ``scaled`` sets each head's step to ``0.1 * K_h / 10``, so
+that an empty cluster's dual rises as fast as with 10 centers. The default ``dual_lr="auto"`` is ``scaled`` for heads of
 10 centers or more and ``fixed`` below: the two compute the same fit whenever ``n_clusters >= 10``, and ``auto``
 is ``fixed`` for ``n_clusters <= 3``. Each fit (one torch thread, the estimator's other defaults) appends to
 ``results/secu_dual_step.jsonl``: ACC/NMI/ARI of ``labels_``, the label-free ``score``, the first epoch whose main
@@ -27,13 +27,20 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _paired import latest_runs, main, mean_of
+from _paired import latest_runs, main, mean_of, paired
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "secu_dual_step.jsonl"
 REPORT = HERE / "results" / "secu_dual_step.md"
-#: the number of centers at which both variants take the same step
-REFERENCE_CENTERS = 10
+
+
+def _steps(variant: str, sizes: list[int]) -> list[float]:
+    """Each head's dual step under ``variant``: the reference's fixed step, or that step scaled by K_h / 10."""
+    from skdeepclust.secu import AUTO_DUAL_CENTERS, AUTO_DUAL_LR
+
+    if variant == "fixed":
+        return [AUTO_DUAL_LR] * len(sizes)
+    return [AUTO_DUAL_LR * k / AUTO_DUAL_CENTERS for k in sizes]
 
 
 def fit(dataset: str, seed: int, variant: str) -> dict:
@@ -47,13 +54,11 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
     import skdeepclust.secu as secu
     from skdeepclust.metrics import evaluate_clustering
 
-    if variant == "scaled":
-        secu._dual_steps = lambda dual_lr, sizes: [0.1 * k / REFERENCE_CENTERS for k in sizes]
+    secu._dual_steps = lambda dual_lr, sizes: _steps(variant, sizes)
     X, y, shape, _, _ = _load(dataset)
     k = int(y.max()) + 1
     c0 = time.process_time()
-    est = secu.SeCu(n_clusters=k, image_shape=shape, dual_lr=0.1 if variant == "fixed" else "auto", device="cpu",
-                    random_state=seed).fit(X)
+    est = secu.SeCu(n_clusters=k, image_shape=shape, device="cpu", random_state=seed).fit(X)
     cpu = time.process_time() - c0
     bound = math.ceil(est.size_ratio * X.shape[0] / k)
     held = [r["epoch"] for r in est.history_ if r.get("min_cluster", -1) >= bound]
@@ -65,7 +70,10 @@ def fit(dataset: str, seed: int, variant: str) -> dict:
 
 def _auto_is(k: int) -> str:
     """Which variant the default ``dual_lr="auto"`` computes for ``n_clusters=k`` (heads of k, 2k and 3k centers)."""
-    return "scaled" if k >= REFERENCE_CENTERS else "fixed" if 3 * k <= REFERENCE_CENTERS else "neither"
+    from skdeepclust.secu import _dual_steps
+
+    auto = _dual_steps("auto", [k, 2 * k, 3 * k])
+    return next((v for v in ("scaled", "fixed") if _steps(v, [k, 2 * k, 3 * k]) == auto), "neither")
 
 
 def report() -> str:
@@ -76,11 +84,9 @@ def report() -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     changes = []
     for dataset in dict.fromkeys(key[0] for key in runs):
-        seeds = sorted(s for (d, s, v) in runs if d == dataset and v == "scaled" and (d, s, "fixed") in runs)
+        seeds, fix, sca = paired(runs, dataset, "fixed", "scaled")
         if not seeds:
             continue
-        fix = [runs[(dataset, s, "fixed")] for s in seeds]
-        sca = [runs[(dataset, s, "scaled")] for s in seeds]
         diff = [b["acc"] - a["acc"] for a, b in zip(fix, sca, strict=True)]
         changes += diff
         held = " / ".join(",".join(str(r["first_epoch_bound_held"]) for r in rs) for rs in (fix, sca))
