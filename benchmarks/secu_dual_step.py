@@ -11,9 +11,9 @@ cluster that is empty in the batch by ``eta gamma / K`` per step: the more cente
 constraint takes to hold. The reference's ``eta = 0.1`` was set for 10 to 100 centers over 150 000 and more steps;
 a default fit here runs 4 500. ``fixed`` sets, for this process only, the reference's step 0.1 for every head (as
 ``dual_lr=0.1``, the default until ``dual_lr="auto"``); ``scaled`` sets each head's step to ``0.1 * K_h / 10``, so
-that an empty cluster's dual rises as fast as with 10 centers. The default ``dual_lr="auto"`` is ``scaled`` for heads of
-10 centers or more and ``fixed`` below: the two compute the same fit whenever ``n_clusters >= 10``, and ``auto``
-is ``fixed`` for ``n_clusters <= 3``. Each fit (one torch thread, the estimator's other defaults) appends to
+that an empty cluster's dual rises as fast as with 10 centers. The default ``dual_lr="auto"`` computes ``fixed``
+below 50 clusters and ``scaled`` from 50 (``secu.AUTO_DUAL_MIN_CLUSTERS``; from 10 clusters up to 49 it computed
+``scaled`` at commits c777a02 to 9fc9fbe). Each fit (one torch thread, the estimator's other defaults) appends to
 ``results/secu_dual_step.jsonl``: ACC/NMI/ARI of ``labels_``, the label-free ``score``, the first epoch whose main
 head assignments meet the size bound (``min_cluster >= gamma N / K``, from ``history_``), CPU seconds and the
 commit. Labels are used only for the record.
@@ -34,13 +34,17 @@ RUNS = HERE / "results" / "secu_dual_step.jsonl"
 REPORT = HERE / "results" / "secu_dual_step.md"
 
 
+#: ``scaled``: every head's step is the reference's times ``K_h / SCALED_PER``
+SCALED_PER = 10
+
+
 def _steps(variant: str, sizes: list[int]) -> list[float]:
     """Each head's dual step under ``variant``: the reference's fixed step, or that step scaled by K_h / 10."""
-    from skdeepclust.secu import AUTO_DUAL_CENTERS, AUTO_DUAL_LR
+    from skdeepclust.secu import AUTO_DUAL_LR
 
     if variant == "fixed":
         return [AUTO_DUAL_LR] * len(sizes)
-    return [AUTO_DUAL_LR * k / AUTO_DUAL_CENTERS for k in sizes]
+    return [AUTO_DUAL_LR * k / SCALED_PER for k in sizes]
 
 
 def fit(dataset: str, seed: int, variant: str) -> dict:

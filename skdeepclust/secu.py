@@ -47,9 +47,11 @@ __all__ = [
 DEFAULT_STEPS = 4500
 #: with ``final_clustering="kmeans"``: at most this many Lloyd iterations of :func:`refine_centers`
 REFINE_MAX_ITER = 100
-#: ``dual_lr="auto"``: the reference's step, for a head of up to ``AUTO_DUAL_CENTERS`` centers
+#: ``dual_lr="auto"``: the reference's step ``AUTO_DUAL_LR`` for every head when ``n_clusters`` is below
+#: ``AUTO_DUAL_MIN_CLUSTERS``; from there, each head's step is ``AUTO_DUAL_LR * K_h / AUTO_DUAL_CENTERS``
 AUTO_DUAL_LR = 0.1
 AUTO_DUAL_CENTERS = 10
+AUTO_DUAL_MIN_CLUSTERS = 50
 
 
 # --- network -------------------------------------------------------------------------------------------------------
@@ -186,20 +188,20 @@ def size_constrained_assignment(
 
 
 def _dual_steps(dual_lr: float | str, sizes: list[int]) -> list[float]:
-    """Each head's dual ascent step: ``dual_lr``, or for ``"auto"`` one that grows with a head's centers past 10.
+    """Each head's dual ascent step: ``dual_lr``, or for ``"auto"`` one that grows with the centers of many clusters.
 
     The size constraint raises the dual of a cluster that is empty in a batch by ``dual_lr * ratio / K`` per
     step, so with a fixed step a head with many centers takes proportionally longer to meet its bound.
-    ``"auto"`` keeps the reference's step ``AUTO_DUAL_LR`` up to ``AUTO_DUAL_CENTERS`` centers and scales it
-    as ``K_h / AUTO_DUAL_CENTERS`` beyond: an empty cluster's dual then rises at least as fast as with 10
-    centers.
+    ``"auto"`` keeps the reference's step ``AUTO_DUAL_LR`` for every head when the main head (the first size)
+    has fewer than ``AUTO_DUAL_MIN_CLUSTERS`` centers; from there each head's step is scaled as
+    ``K_h / AUTO_DUAL_CENTERS``, so that an empty cluster's dual rises as fast as with 10 centers.
 
     Parameters
     ----------
     dual_lr : float or "auto"
         The estimator's parameter.
     sizes : list of int
-        Each head's number of centers.
+        Each head's number of centers, the main head first.
 
     Returns
     -------
@@ -207,11 +209,13 @@ def _dual_steps(dual_lr: float | str, sizes: list[int]) -> list[float]:
 
     Examples
     --------
-    >>> _dual_steps("auto", [3, 10, 20, 100]), _dual_steps(0.1, [10, 20])
-    ([0.1, 0.1, 0.2, 1.0], [0.1, 0.1])
+    >>> _dual_steps("auto", [10, 20, 30]), _dual_steps("auto", [100, 200]), _dual_steps(0.1, [100, 200])
+    ([0.1, 0.1, 0.1], [1.0, 2.0], [0.1, 0.1])
     """
     if dual_lr == "auto":
-        return [AUTO_DUAL_LR * k / AUTO_DUAL_CENTERS if k > AUTO_DUAL_CENTERS else AUTO_DUAL_LR for k in sizes]
+        if sizes[0] < AUTO_DUAL_MIN_CLUSTERS:
+            return [AUTO_DUAL_LR] * len(sizes)
+        return [AUTO_DUAL_LR * k / AUTO_DUAL_CENTERS for k in sizes]
     return [float(dual_lr)] * len(sizes)
 
 
@@ -444,9 +448,10 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
     size_ratio : float, default=0.9
         ``gamma`` of the size constraint: every cluster should hold at least ``gamma * N / K`` instances.
     dual_lr : float or "auto", default="auto"
-        Dual ascent step of the size constraint. ``"auto"``: the reference's 0.1 for a head of up to 10
-        centers, ``0.1 * K_h / 10`` for a head of ``K_h > 10``, so that the constraint takes hold as fast
-        with many clusters; a float: that step for every head, as in the reference (:ref:`secu_parameters`).
+        Dual ascent step of the size constraint. ``"auto"``: the reference's 0.1 for every head below 50
+        clusters; from 50 clusters, ``0.1 * K_h / 10`` for a head of ``K_h`` centers, so that the constraint
+        takes hold within the schedule; a float: that step for every head, as in the reference
+        (:ref:`secu_parameters`).
     entropy_alpha : float, default=None
         Weight of the entropy constraint; ``None`` uses ``0.12 * n_samples``.
     image_shape : tuple of int, default=None

@@ -86,17 +86,23 @@ def test_size_constraint_fills_an_unpopular_cluster():
     assert 1 in labels.tolist()
 
 
-@pytest.mark.parametrize("k", [2, 10, 26, 300])
-def test_auto_dual_step_keeps_an_empty_clusters_dual_rising_with_many_centers(k):
+@pytest.mark.parametrize("k", [2, 10, 26, 50, 300])
+def test_auto_dual_step_keeps_an_empty_clusters_dual_rising_with_many_clusters(k):
     scores = torch.zeros(64, k)
     scores[:, 0] = 1.0  # every row prefers cluster 0: the others are empty in the batch
     (step,) = _dual_steps("auto", [k])
     _, duals = size_constrained_assignment(scores, torch.zeros(k), ratio=0.9, dual_lr=step)
-    # at least the rise of 10 centers under the reference's step, whatever the number of centers
-    torch.testing.assert_close(duals[1:], torch.full((k - 1,), 0.1 * 0.9 / min(k, 10)))
+    # below 50 clusters the reference's step; from 50, the rise of 10 centers under it
+    torch.testing.assert_close(duals[1:], torch.full((k - 1,), 0.1 * 0.9 / (k if k < 50 else 10)))
     (fixed,) = _dual_steps(0.1, [k])  # the reference's fixed step: the more centers, the slower
     _, duals = size_constrained_assignment(scores, torch.zeros(k), ratio=0.9, dual_lr=fixed)
     torch.testing.assert_close(duals[1:], torch.full((k - 1,), 0.1 * 0.9 / k))
+
+
+def test_auto_dual_step_follows_the_main_heads_clusters():
+    assert _dual_steps("auto", [10, 20, 30]) == [0.1, 0.1, 0.1]  # the second and third heads keep the reference's
+    assert _dual_steps("auto", [26, 52, 78]) == [0.1, 0.1, 0.1]
+    assert _dual_steps("auto", [50, 100, 150]) == pytest.approx([0.5, 1.0, 1.5])
 
 
 def test_entropy_assignment_hand_computed():
