@@ -31,7 +31,7 @@ from torch import nn
 from ._utils import FitContext, build_module
 from ._validation import IntInterval
 from .base import BaseDeepClusterer
-from .cluster import kmeans, knn_vote, spectral_knn
+from .cluster import kmeans, knn_vote, spectral_knn, spectral_knn_counts
 from .losses import byol_alignment, diffused_prediction, hardness_aware_distillation, prototype_contrastive_loss
 from .metrics import _graph_score, _scoring_graph, reference_space
 from .nn import ProjectionHead
@@ -59,6 +59,9 @@ PREDICTOR_LR_MULT = 10.0
 #: of this many (each cluster in proportion to its size, and at least ``n_neighbors`` rows of it), so that a
 #: predicted row costs a bounded number of distances and the fitted model a bounded memory
 PREDICT_VOTERS_MAX_ROWS = 20_000
+#: ``n_neighbors="auto"``: the neighbour counts of the graphs whose spectral labels compete (see
+#: :func:`_spectral_clustering`)
+NEIGHBOR_COUNTS = (5, 10, 15, 20, 30)
 
 
 # ---------------------------------------------------------------------------------------------- network
@@ -237,6 +240,7 @@ class _FinalClustering(NamedTuple):
     train_embedding: np.ndarray | None  # None with k-means: ``predict`` takes the nearest center
     train_labels: np.ndarray | None
     method: str
+    n_neighbors: int | None  # the graph's neighbour count (spectral), None with k-means
 
 
 def _kmeans_clustering(emb: torch.Tensor, n_clusters: int, kmeans_n_init: int, ctx: FitContext) -> _FinalClustering:
@@ -244,16 +248,27 @@ def _kmeans_clustering(emb: torch.Tensor, n_clusters: int, kmeans_n_init: int, c
     centers = F.normalize(kmeans(emb, n_clusters, n_init=kmeans_n_init, generator=ctx.device_generator).centers
                           .to(emb.dtype), dim=1)
     return _FinalClustering((emb @ centers.T).argmax(1).cpu().numpy(), centers.float().cpu().numpy(), None, None,
-                            "kmeans")
+                            "kmeans", None)
 
 
-def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int, ctx: FitContext) -> _FinalClustering:
+def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int | str, ctx: FitContext,
+                         scoring_graph: tuple | None = None) -> _FinalClustering:
     """Spectral clustering of the ``n_neighbors``-nearest-neighbour graph.
 
-    The centers are the normalised mean embedding of each cluster, and the rows kept as ``predict``'s voters
-    (:func:`_voter_rows`) come with their labels.
+    ``n_neighbors="auto"``: the graphs of every count in ``NEIGHBOR_COUNTS`` are clustered
+    (:func:`~skdeepclust.cluster.spectral_knn_counts`), and the labels that are the most modular on
+    ``scoring_graph`` (the training input's graph that :meth:`HaDis.score` uses) are kept; a tie keeps the
+    smaller count. The centers are the normalised mean embedding of each cluster, and the rows kept as
+    ``predict``'s voters (:func:`_voter_rows`) come with their labels.
     """
-    labels = torch.as_tensor(spectral_knn(emb, n_clusters, n_neighbors, ctx.seed_for_sklearn()), device=emb.device)
+    if n_neighbors == "auto":
+        candidates = spectral_knn_counts(emb, n_clusters, NEIGHBOR_COUNTS, ctx.seed_for_sklearn())
+        scores = {c: _graph_score(scoring_graph, found) for c, found in candidates.items()}
+        n_neighbors = max(scores, key=lambda c: (scores[c], -c))
+        found = candidates[n_neighbors]
+    else:
+        found = spectral_knn(emb, n_clusters, n_neighbors, ctx.seed_for_sklearn())
+    labels = torch.as_tensor(found, device=emb.device)
     sums = torch.zeros(n_clusters, emb.shape[1], device=emb.device).index_add_(0, labels, emb)
     voters = _voter_rows(labels.cpu(), n_clusters, n_neighbors, ctx.generator)
     if voters is not None:
@@ -264,10 +279,11 @@ def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int, c
         (emb if voters is None else emb[voters]).cpu().numpy(),
         (labels if voters is None else labels[voters]).cpu().numpy(),
         "spectral",
+        n_neighbors,
     )
 
 
-def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbors: int, kmeans_n_init: int,
+def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbors: int | str, kmeans_n_init: int,
                       ctx: FitContext, scoring_graph: tuple | None = None) -> _FinalClustering:
     """Cluster the normalised target embedding ``emb`` of the training rows.
 
@@ -275,11 +291,11 @@ def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbo
     computes both and keeps the one whose labels are the more modular on ``scoring_graph``, the
     10-nearest-neighbour graph of the training input that :meth:`HaDis.score` uses
     (:func:`skdeepclust.metrics._scoring_graph` of :func:`~skdeepclust.metrics.reference_space`); a tie keeps
-    the spectral labels.
+    the spectral labels. ``n_neighbors="auto"`` picks the spectral graph's neighbour count on the same graph.
     """
     if method == "kmeans":
         return _kmeans_clustering(emb, n_clusters, kmeans_n_init, ctx)
-    spectral = _spectral_clustering(emb, n_clusters, n_neighbors, ctx)
+    spectral = _spectral_clustering(emb, n_clusters, n_neighbors, ctx, scoring_graph)
     if method == "spectral":
         return spectral
     by_kmeans = _kmeans_clustering(emb, n_clusters, kmeans_n_init, ctx)
@@ -385,9 +401,11 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         How the trained embedding is clustered: spectral clustering of its symmetrised
         ``n_neighbors``-nearest-neighbour graph, the reference's cosine k-means, or ``"auto"``: both, keeping
         the labels that :meth:`score` ranks higher on the training input (see :ref:`hadis_final_clustering`).
-    n_neighbors : int, default=10
+    n_neighbors : int or "auto", default="auto"
         With ``"spectral"``: neighbours per point of the graph, and ``predict``'s voters (at most the
-        size of the smallest cluster).
+        size of the smallest cluster). ``"auto"``: the graphs of 5, 10, 15, 20 and 30 neighbours are
+        clustered, and the labels that :meth:`score` ranks highest on the training input are kept
+        (:ref:`hadis_final_clustering`).
     tol : float, default=0.0
         Stop training once fewer than this share of a fixed subsample of rows changed cluster between
         epochs, at 3 epochs in a row after the warm-up; ``0``: train the whole schedule (:ref:`convergence`).
@@ -425,6 +443,9 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         Spectral cluster of each of those samples (``None`` when ``final_clustering_`` is ``"kmeans"``).
     final_clustering_ : {"spectral", "kmeans"}
         The clustering the labels come from (the one ``"auto"`` kept).
+    n_neighbors_ : int or None
+        The spectral graph's neighbours per point (the count ``n_neighbors="auto"`` kept), also ``predict``'s
+        voters; ``None`` when ``final_clustering_`` is ``"kmeans"``.
     network_ : torch.nn.Module
         Trained networks (``online``, ``predictor``, ``target``).
     history_ : list of dict
@@ -491,7 +512,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         "latent_std": [Interval(Real, 0, None, closed="left")],
         "kmeans_n_init": [IntInterval(1, None, closed="left")],
         "final_clustering": [StrOptions({"spectral", "kmeans", "auto"})],
-        "n_neighbors": [IntInterval(1, None, closed="left")],
+        "n_neighbors": [IntInterval(1, None, closed="left"), StrOptions({"auto"})],
         "tol": [Interval(Real, 0, 1, closed="left")],
     }
 
@@ -518,7 +539,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         latent_std: float = 1e-3,
         kmeans_n_init: int = 10,
         final_clustering: str = "spectral",
-        n_neighbors: int = 10,
+        n_neighbors: int | str = "auto",
         tol: float = 0.0,
         augment=None,
         device="auto",
@@ -559,8 +580,10 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     # ------------------------------------------------------------------ training
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> np.ndarray | None:
         ctx = trainer.ctx
-        # "auto": the graph score() uses, built from the input before training (at most 4000 rows of it)
-        scoring = _scoring_graph(reference_space(X.cpu().numpy())) if self.final_clustering == "auto" else None
+        # the graph score() uses, built from the input before training (at most 4000 rows of it): it judges the
+        # final labels of final_clustering="auto" and n_neighbors="auto"
+        judged = self.final_clustering == "auto" or (self.final_clustering == "spectral" and self.n_neighbors == "auto")
+        scoring = _scoring_graph(reference_space(X.cpu().numpy())) if judged else None
         X, augment, backbone, width = self._prepare_training(X, ctx)
         net = _build_network(backbone, width, self.projection_hidden_dim, self.feature_dim, ctx.generator)
         self.network_, self.n_features_out_ = net.to(ctx.device), self.feature_dim
@@ -588,6 +611,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
                                   self.kmeans_n_init, ctx, scoring)
         self.cluster_centers_, self.train_embedding_ = final.centers, final.train_embedding
         self.train_labels_, self.final_clustering_ = final.train_labels, final.method
+        self.n_neighbors_ = final.n_neighbors
         return final.labels if final.method == "spectral" else None
 
     # ------------------------------------------------------------------ inference
@@ -601,7 +625,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
             ref = torch.as_tensor(mods["train_embedding_"], dtype=emb.dtype, device=emb.device)
             labels = torch.as_tensor(mods["train_labels_"], device=emb.device)
             sizes = torch.bincount(labels, minlength=self.n_clusters_)
-            voters = min(self.n_neighbors, int(sizes[sizes > 0].min()))  # a small cluster can still win
+            voters = min(self.n_neighbors_, int(sizes[sizes > 0].min()))  # a small cluster can still win
             return emb, knn_vote(ref, labels, emb, voters, self.n_clusters_)
         centers = torch.as_tensor(mods["cluster_centers_"], dtype=emb.dtype, device=emb.device)
         return emb, (emb @ centers.T).argmax(1)

@@ -177,6 +177,42 @@ def test_hadis_final_clustering_auto_keeps_the_more_modular_labels():
     assert small_hadis(n_clusters=3, random_state=0).fit(X).final_clustering_ == "spectral"
 
 
+def test_hadis_auto_neighbor_count_keeps_the_most_modular_labels():
+    """``n_neighbors="auto"`` clusters the graphs of several neighbour counts and keeps the labels the input's
+    graph agrees with; ``n_neighbors_`` records the count, which ``predict``'s vote uses."""
+    from sklearn.datasets import load_iris
+
+    from skdeepclust._utils import FitContext
+    from skdeepclust.cluster import spectral_knn, spectral_knn_counts
+    from skdeepclust.hadis import NEIGHBOR_COUNTS, _spectral_clustering
+    from skdeepclust.metrics import _scoring_graph
+
+    X = load_iris().data
+    emb = torch.nn.functional.normalize(torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32), dim=1)
+
+    def ctx():
+        return FitContext(torch.device("cpu"), torch.Generator().manual_seed(0), torch.Generator().manual_seed(0),
+                          np.random.default_rng(0))
+
+    candidates = spectral_knn_counts(emb, 3, NEIGHBOR_COUNTS, ctx().seed_for_sklearn())
+    assert list(candidates) == list(NEIGHBOR_COUNTS)
+    for count, labels in candidates.items():  # one neighbour search, the same labels as one graph per count
+        np.testing.assert_array_equal(labels, spectral_knn(emb, 3, count, ctx().seed_for_sklearn()))
+    rng = np.random.default_rng(0)
+    for count in (5, 30):  # their labels differ from the 10-neighbour graph's here
+        assert adjusted_rand_score(candidates[count], candidates[10]) < 0.95
+        reference = 10.0 * np.eye(3)[candidates[count]] + rng.normal(size=(len(X), 3))  # follows that count's labels
+        chosen = _spectral_clustering(emb, 3, "auto", ctx(), _scoring_graph(reference))
+        assert chosen.n_neighbors == count
+        np.testing.assert_array_equal(chosen.labels, candidates[count])
+    # the estimator: the default picks a count, records it, and predict follows the training labels
+    est = small_hadis(n_clusters=3, random_state=0).fit(X)
+    assert est.n_neighbors == "auto" and est.n_neighbors_ in NEIGHBOR_COUNTS
+    assert (est.predict(X) == est.labels_).mean() > 0.9
+    assert small_hadis(n_clusters=3, n_neighbors=7, random_state=0).fit(X).n_neighbors_ == 7
+    assert small_hadis(n_clusters=3, final_clustering="kmeans", random_state=0).fit(X).n_neighbors_ is None
+
+
 def test_hadis_ablations(blobs):
     X, _ = blobs
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "ablations.py"
@@ -273,7 +309,7 @@ def test_hadis_predict_voters_bounded(monkeypatch, blobs):
     monkeypatch.setattr(hadis, "PREDICT_VOTERS_MAX_ROWS", 100)  # 300 training rows: a subsample votes
     est = small_hadis(n_clusters=4).fit(X)
     n_voters = est.train_embedding_.shape[0]
-    assert 100 - 4 <= n_voters <= 100 + 4 * est.n_neighbors and est.train_labels_.shape == (n_voters,)
+    assert 100 - 4 <= n_voters <= 100 + 4 * est.n_neighbors_ and est.train_labels_.shape == (n_voters,)
     assert est.labels_.shape == (300,)
     # every cluster keeps voters, in proportion to its size
     sizes = np.bincount(est.labels_, minlength=4)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from ._kmeans import KMeansResult, kmeans
 from ._matching import align_labels, contingency_matrix, match_labels
 from ._neighbors import knn_graph, knn_vote, nearest_neighbors, neighbor_graph
-from ._spectral import graph_modularity, spectral_graph, spectral_knn
+from ._spectral import graph_modularity, spectral_graph, spectral_knn, spectral_knn_counts
 
 __all__ = [
     "APPROX_NEIGHBORS_MIN_ROWS",
@@ -39,6 +39,7 @@ __all__ = [
     "neighbor_graph",
     "spectral_graph",
     "spectral_knn",
+    "spectral_knn_counts",
 ]
 
 

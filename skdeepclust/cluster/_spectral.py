@@ -2,7 +2,8 @@
 
 Spectral clustering of a given graph (:func:`spectral_graph`: scikit-learn's shift-invert ARPACK, or LOBPCG block
 iterations past :data:`~skdeepclust.cluster.SPECTRAL_LOBPCG_MIN_ROWS` nodes) or of the k-NN graph of points
-(:func:`spectral_knn`), and the modularity of a labelling on a graph (:func:`graph_modularity`).
+(:func:`spectral_knn`; at several neighbour counts, :func:`spectral_knn_counts`), and the modularity of a labelling
+on a graph (:func:`graph_modularity`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from scipy.sparse.linalg import lobpcg
 from sklearn.cluster import spectral_clustering
 
 from .. import cluster  # its size threshold is read from the package at each call: users set it there
-from ._neighbors import knn_graph
+from ._neighbors import knn_graph, nearest_neighbors, neighbor_graph
 
 
 def _without_self_loops(affinity: sparse.spmatrix) -> sparse.csr_matrix:
@@ -121,6 +122,40 @@ def spectral_knn(
         Cluster ids in ``0 .. n_clusters - 1``.
     """
     return spectral_graph(knn_graph(x, n_neighbors, random_state), n_clusters, random_state)
+
+
+def spectral_knn_counts(
+    x: torch.Tensor, n_clusters: int, neighbor_counts, random_state: int | None = None
+) -> dict[int, np.ndarray]:
+    """Spectral clustering of the k-nearest-neighbour graphs of ``x`` at several neighbour counts.
+
+    One neighbour search, for the largest count; the graph of each smaller count keeps the first neighbours
+    of each row (:func:`neighbor_graph`), so each labelling is :func:`spectral_knn` at that count (up to the
+    order of neighbours at equal distances).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, d)
+        Points (for a cosine geometry, L2-normalise them first).
+    n_clusters : int
+        Number of clusters.
+    neighbor_counts : iterable of int
+        Neighbours per point of each graph (each capped at ``n - 1``; counts equal after the cap are
+        clustered once).
+    random_state : int, optional
+        Seed of the eigensolver's start vector (and of NN-descent past
+        :data:`APPROX_NEIGHBORS_MIN_ROWS` rows).
+
+    Returns
+    -------
+    dict of int to numpy.ndarray of int64 of shape (n,)
+        The labels at each (capped) neighbour count, in ascending order of the counts.
+    """
+    counts = sorted({max(1, min(int(c), x.shape[0] - 1)) for c in neighbor_counts})
+    if not counts:
+        raise ValueError("neighbor_counts is empty.")
+    indices = nearest_neighbors(x, counts[-1] + 1, random_state=random_state)[1]
+    return {c: spectral_graph(neighbor_graph(indices[:, : c + 1]), n_clusters, random_state) for c in counts}
 
 
 def graph_modularity(affinity: sparse.spmatrix, labels) -> float:
