@@ -59,9 +59,11 @@ PREDICTOR_LR_MULT = 10.0
 #: of this many (each cluster in proportion to its size, and at least ``n_neighbors`` rows of it), so that a
 #: predicted row costs a bounded number of distances and the fitted model a bounded memory
 PREDICT_VOTERS_MAX_ROWS = 20_000
-#: ``n_neighbors="auto"``: the neighbour counts of the graphs whose spectral labels compete (see
-#: :func:`_spectral_clustering`)
+#: ``n_neighbors="auto"``: the neighbour counts of the graphs whose spectral labels compete, the count kept unless
+#: another one's labels are clearly more modular on the input's graph, and by how much (see :func:`_pick_count`)
 NEIGHBOR_COUNTS = (5, 10, 15, 20, 30)
+REFERENCE_NEIGHBORS = 10
+NEIGHBOR_MARGIN = 0.05
 
 
 # ---------------------------------------------------------------------------------------------- network
@@ -256,15 +258,14 @@ def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int | 
     """Spectral clustering of the ``n_neighbors``-nearest-neighbour graph.
 
     ``n_neighbors="auto"``: the graphs of every count in ``NEIGHBOR_COUNTS`` are clustered
-    (:func:`~skdeepclust.cluster.spectral_knn_counts`), and the labels that are the most modular on
-    ``scoring_graph`` (the training input's graph that :meth:`HaDis.score` uses) are kept; a tie keeps the
-    smaller count. The centers are the normalised mean embedding of each cluster, and the rows kept as
-    ``predict``'s voters (:func:`_voter_rows`) come with their labels.
+    (:func:`~skdeepclust.cluster.spectral_knn_counts`) and scored by their modularity on ``scoring_graph`` (the
+    training input's graph that :meth:`HaDis.score` uses); :func:`_pick_count` chooses. The centers are the
+    normalised mean embedding of each cluster, and the rows kept as ``predict``'s voters (:func:`_voter_rows`)
+    come with their labels.
     """
     if n_neighbors == "auto":
         candidates = spectral_knn_counts(emb, n_clusters, NEIGHBOR_COUNTS, ctx.seed_for_sklearn())
-        scores = {c: _graph_score(scoring_graph, found) for c, found in candidates.items()}
-        n_neighbors = max(scores, key=lambda c: (scores[c], -c))
+        n_neighbors = _pick_count({c: _graph_score(scoring_graph, found) for c, found in candidates.items()})
         found = candidates[n_neighbors]
     else:
         found = spectral_knn(emb, n_clusters, n_neighbors, ctx.seed_for_sklearn())
@@ -281,6 +282,23 @@ def _spectral_clustering(emb: torch.Tensor, n_clusters: int, n_neighbors: int | 
         "spectral",
         n_neighbors,
     )
+
+
+def _pick_count(scores: dict[int, float]) -> int:
+    """The neighbour count ``n_neighbors="auto"`` keeps, from each count's score on the input's graph.
+
+    ``REFERENCE_NEIGHBORS``, unless the best-scoring count beats it by more than ``NEIGHBOR_MARGIN``: the input's
+    graph then clearly rejects the reference count's labels (a cut through a class), and the best count is kept.
+    Smaller differences are not trusted: the input's graph can prefer labels that join small classes.
+
+    Examples
+    --------
+    >>> _pick_count({5: 0.46, 10: 0.46, 15: 0.59, 30: 0.58}), _pick_count({5: 0.85, 10: 0.857, 30: 0.879})
+    (15, 10)
+    """
+    best = max(scores, key=lambda c: (scores[c], -c))
+    reference = min(scores, key=lambda c: abs(c - REFERENCE_NEIGHBORS))
+    return best if scores[best] - scores[reference] > NEIGHBOR_MARGIN else reference
 
 
 def _final_clustering(emb: torch.Tensor, n_clusters: int, method: str, n_neighbors: int | str, kmeans_n_init: int,
@@ -404,8 +422,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
     n_neighbors : int or "auto", default="auto"
         With ``"spectral"``: neighbours per point of the graph, and ``predict``'s voters (at most the
         size of the smallest cluster). ``"auto"``: the graphs of 5, 10, 15, 20 and 30 neighbours are
-        clustered, and the labels that :meth:`score` ranks highest on the training input are kept
-        (:ref:`hadis_final_clustering`).
+        clustered; 10 is kept unless another count's labels are clearly more modular on the training
+        input's graph, which :meth:`score` measures (:ref:`hadis_neighbors`).
     tol : float, default=0.0
         Stop training once fewer than this share of a fixed subsample of rows changed cluster between
         epochs, at 3 epochs in a row after the warm-up; ``0``: train the whole schedule (:ref:`convergence`).

@@ -178,13 +178,13 @@ def test_hadis_final_clustering_auto_keeps_the_more_modular_labels():
 
 
 def test_hadis_auto_neighbor_count_keeps_the_most_modular_labels():
-    """``n_neighbors="auto"`` clusters the graphs of several neighbour counts and keeps the labels the input's
-    graph agrees with; ``n_neighbors_`` records the count, which ``predict``'s vote uses."""
+    """``n_neighbors="auto"`` clusters the graphs of several neighbour counts and leaves 10 only for labels the
+    input's graph clearly prefers; ``n_neighbors_`` records the count, which ``predict``'s vote uses."""
     from sklearn.datasets import load_iris
 
     from skdeepclust._utils import FitContext
     from skdeepclust.cluster import spectral_knn, spectral_knn_counts
-    from skdeepclust.hadis import NEIGHBOR_COUNTS, _spectral_clustering
+    from skdeepclust.hadis import NEIGHBOR_COUNTS, NEIGHBOR_MARGIN, _pick_count, _spectral_clustering
     from skdeepclust.metrics import _scoring_graph
 
     X = load_iris().data
@@ -203,8 +203,12 @@ def test_hadis_auto_neighbor_count_keeps_the_most_modular_labels():
         assert adjusted_rand_score(candidates[count], candidates[10]) < 0.95
         reference = 10.0 * np.eye(3)[candidates[count]] + rng.normal(size=(len(X), 3))  # follows that count's labels
         chosen = _spectral_clustering(emb, 3, "auto", ctx(), _scoring_graph(reference))
-        assert chosen.n_neighbors == count
+        assert chosen.n_neighbors == count  # its labels beat the 10-neighbour ones by far more than the margin
         np.testing.assert_array_equal(chosen.labels, candidates[count])
+    # a small lead does not move the count from 10; a lead past the margin does
+    assert _pick_count({5: 0.50, 10: 0.50, 15: 0.49 + NEIGHBOR_MARGIN, 30: 0.52}) == 10
+    assert _pick_count({5: 0.50, 10: 0.50, 15: 0.51 + NEIGHBOR_MARGIN, 30: 0.52}) == 15
+    assert _pick_count({5: 0.7, 7: 0.4}) == 5  # few rows: the counts are capped, the reference is the nearest to 10
     # the estimator: the default picks a count, records it, and predict follows the training labels
     est = small_hadis(n_clusters=3, random_state=0).fit(X)
     assert est.n_neighbors == "auto" and est.n_neighbors_ in NEIGHBOR_COUNTS
