@@ -56,11 +56,10 @@ def record(path: Path) -> dict:
     parts = spectral_knn_counts(emb, k, NEIGHBOR_COUNTS, int(seed))
     graph = _scoring_graph(reference_space(np.asarray(X, dtype=np.float64)))
     scores = {c: _graph_score(graph, p) for c, p in parts.items()}
-    kept = _pick_count(scores)
     by_kmeans = kmeans(emb, k, n_init=10, generator=torch.Generator().manual_seed(int(seed))).labels.numpy()
     acc = {str(c): evaluate_clustering(y, p)["acc"] for c, p in parts.items()}
     return {"file": path.name, "method": method, "dataset": dataset, "seed": int(seed), "commit": fit_commit(path),
-            "acc": acc, "scores": {str(c): s for c, s in scores.items()}, "kept": kept, "medoid": medoid(parts),
+            "acc": acc, "scores": {str(c): s for c, s in scores.items()}, "medoid": medoid(parts),
             "kmeans": evaluate_clustering(y, by_kmeans)["acc"], "fit": evaluate_clustering(y, saved["labels"])["acc"]}
 
 

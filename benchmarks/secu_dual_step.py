@@ -34,17 +34,13 @@ RUNS = HERE / "results" / "secu_dual_step.jsonl"
 REPORT = HERE / "results" / "secu_dual_step.md"
 
 
-#: ``scaled``: every head's step is the reference's times ``K_h / SCALED_PER``
-SCALED_PER = 10
-
-
 def _steps(variant: str, sizes: list[int]) -> list[float]:
     """Each head's dual step under ``variant``: the reference's fixed step, or that step scaled by K_h / 10."""
-    from skdeepclust.secu import AUTO_DUAL_LR
+    from skdeepclust.secu import AUTO_DUAL_CENTERS, AUTO_DUAL_LR
 
     if variant == "fixed":
         return [AUTO_DUAL_LR] * len(sizes)
-    return [AUTO_DUAL_LR * k / SCALED_PER for k in sizes]
+    return [AUTO_DUAL_LR * k / AUTO_DUAL_CENTERS for k in sizes]
 
 
 def fit(dataset: str, seed: int, variant: str) -> dict:
