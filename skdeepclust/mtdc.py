@@ -11,6 +11,7 @@ full objective) and the estimator.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from numbers import Real
@@ -31,13 +32,21 @@ from .losses import (
 )
 from .nn import ClusterHead, ProjectionHead
 from .single_view import SingleViewMixin, stable_rows, stop_when_stable
-from .training import LoopState, Trainer, embed_batches, epochs_for_steps
+from .training import LoopState, Trainer, clamp_batch_size, embed_batches, epochs_for_steps
 
 __all__ = ["MTDC"]
 
-#: optimizer steps of the default schedule (``n_epochs="auto"``): about 110 epochs of USPS, 100 of
-#: MNIST-10k, 800 of COIL-20 and 570 of the 8x8 digits at the default batch of 256
+#: optimizer steps of the default schedule (``n_epochs="auto"``) at batches of up to ``BASE_BATCH_SIZE`` rows:
+#: about 110 epochs of USPS, 100 of MNIST-10k, 800 of COIL-20 and 570 of the 8x8 digits; a larger batch gets
+#: the same number of rows in fewer steps
 DEFAULT_STEPS = 4000
+
+#: batch size of ``batch_size="auto"`` up to 25 clusters (CC's)
+BASE_BATCH_SIZE = 256
+
+#: rows per cluster that ``batch_size="auto"`` keeps in a batch when ``n_clusters`` is large: the cluster
+#: contrast represents each cluster by its column over the batch
+ROWS_PER_CLUSTER = 10
 
 #: ``T_base`` of the pseudo-label supervised contrast (SupCon's default): the loss is scaled by ``T / T_base``
 SUPCON_BASE_TEMPERATURE = 0.07
@@ -132,6 +141,23 @@ class _MTDCStep:
 
 
 # --------------------------------------------------------------------------------------------------- schedule
+def _batch_size(batch_size, n_clusters: int, n_samples: int) -> int:
+    """The batch size of a fit, at most ``n_samples``.
+
+    ``batch_size``, or for ``"auto"`` the larger of ``BASE_BATCH_SIZE`` and ``ROWS_PER_CLUSTER * n_clusters``.
+
+    Examples
+    --------
+    >>> _batch_size("auto", 10, 9298), _batch_size("auto", 100, 2000), _batch_size("auto", 100, 600)
+    (256, 1000, 600)
+    >>> _batch_size(64, 100, 2000)
+    64
+    """
+    if batch_size == "auto":
+        batch_size = max(BASE_BATCH_SIZE, ROWS_PER_CLUSTER * n_clusters)
+    return clamp_batch_size(batch_size, n_samples)
+
+
 def _stage_epochs(n_epochs, n_epochs_warmup, n_samples: int, batch_size: int, mutual: bool = True) -> tuple[int, int]:
     """Epochs of the whole schedule and of its plain CC warm-up.
 
@@ -139,7 +165,8 @@ def _stage_epochs(n_epochs, n_epochs_warmup, n_samples: int, batch_size: int, mu
     ----------
     n_epochs : int or "auto"
         Epochs of the schedule; ``"auto"``: enough for ``DEFAULT_STEPS`` optimizer steps (last incomplete
-        batch dropped), at most 1000 epochs (:func:`~skdeepclust.training.epochs_for_steps`).
+        batch dropped), or as many rows in fewer steps for a batch above ``BASE_BATCH_SIZE``, at most 1000
+        epochs (:func:`~skdeepclust.training.epochs_for_steps`).
     n_epochs_warmup : int or "auto"
         Epochs of the CC objective alone, at most the schedule; ``"auto"``: half of it.
     n_samples : int
@@ -157,11 +184,14 @@ def _stage_epochs(n_epochs, n_epochs_warmup, n_samples: int, batch_size: int, mu
     --------
     >>> _stage_epochs("auto", "auto", 1797, 256)  # 7 steps per epoch
     (572, 286)
+    >>> _stage_epochs("auto", "auto", 2000, 1000)  # 1024 steps of 1000 rows, 2 per epoch
+    (512, 256)
     >>> _stage_epochs(10, 20, 1797, 256), _stage_epochs(10, "auto", 1797, 256, mutual=False)
     ((10, 10), (10, 10))
     """
     if n_epochs == "auto":
-        n_epochs = epochs_for_steps(DEFAULT_STEPS, n_samples, batch_size, drop_last=True)
+        n_steps = math.ceil(DEFAULT_STEPS * BASE_BATCH_SIZE / max(batch_size, BASE_BATCH_SIZE))
+        n_epochs = epochs_for_steps(n_steps, n_samples, batch_size, drop_last=True)
     if not mutual:
         return n_epochs, n_epochs
     return n_epochs, n_epochs // 2 if n_epochs_warmup == "auto" else min(n_epochs_warmup, n_epochs)
@@ -216,8 +246,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     n_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"``: enough epochs for ``DEFAULT_STEPS`` (4000) optimizer steps, at most
         1000 (:ref:`schedule <mtdc_schedule>`).
-    batch_size : int, default=256
-        Mini-batch size (the last incomplete batch is dropped).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size (the last incomplete batch is dropped); ``"auto"``: 256 (CC's), or 10 rows per
+        cluster from 26 clusters on (:ref:`batch size <mtdc_batch>`).
     lr : float, default=1e-3
         Adam learning rate (the reference's is 3e-4; :ref:`schedule <mtdc_schedule>`).
     weight_decay : float, default=0.0
@@ -281,6 +312,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         Width of ``transform``'s output: the cluster probabilities (``n_clusters``).
     n_epochs_ : int
         Number of training epochs used.
+    batch_size_ : int
+        The batch size used.
     n_epochs_warmup_ : int
         Epochs trained with the CC objective alone (all of them when ``hcr_weight`` and
         ``supcon_weight`` are 0).
@@ -327,6 +360,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         **SingleViewMixin._single_view_constraints,
         "feature_dim": [IntInterval(1, None, closed="left")],
         "n_epochs": [IntInterval(0, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [IntInterval(2, None, closed="left"), StrOptions({"auto"})],
         "temperature_instance": [Interval(Real, 0, None, closed="neither")],
         "temperature_cluster": [Interval(Real, 0, None, closed="neither")],
         "hcr_weight": [Interval(Real, 0, None, closed="left")],
@@ -352,7 +386,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         hidden_dims=None,
         feature_dim: int = 128,
         n_epochs: int | str = "auto",
-        batch_size: int = 256,
+        batch_size: int | str = "auto",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         temperature_instance: float = 0.5,
@@ -401,8 +435,9 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         net = _MTDCNet.build(backbone, width, self.feature_dim, self.n_clusters_, ctx.generator).to(ctx.device)
         self.network_, self.n_features_out_ = net, self.n_clusters_
         mutual = bool(self.hcr_weight or self.supcon_weight)  # both 0: the CC baseline, all of it the warm-up
+        self.batch_size_ = _batch_size(self.batch_size, self.n_clusters_, X.shape[0])
         self.n_epochs_, self.n_epochs_warmup_ = _stage_epochs(self.n_epochs, self.n_epochs_warmup, X.shape[0],
-                                                              self.batch_size, mutual)
+                                                              self.batch_size_, mutual)
         full = _MTDCStep(
             net, X, augment, ctx.device_generator,
             temperature_instance=self.temperature_instance, temperature_cluster=self.temperature_cluster,
@@ -411,7 +446,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         )
         warmup = replace(full, hcr_weight=0.0, supcon_weight=0.0)  # plain CC
         optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        loop = dict(n_samples=X.shape[0], batch_size=self.batch_size, optimizer=optimizer, modules=[net])
+        loop = dict(n_samples=X.shape[0], batch_size=self.batch_size_, optimizer=optimizer, modules=[net])
         trainer.run("cc", warmup, n_epochs=self.n_epochs_warmup_, **loop)
         rows = stable_rows(X.shape[0], ctx) if self.tol > 0 else None
         stop = stop_when_stable(self.tol, functools.partial(_head_labels, net, X, rows))

@@ -320,3 +320,19 @@ def test_hadis_predict_voters_bounded(monkeypatch, blobs):
     kept = np.bincount(est._label_map_[est.train_labels_], minlength=4)
     np.testing.assert_allclose(kept / n_voters, sizes / 300, atol=0.05)
     assert (est.predict(X) == est.labels_).mean() > 0.9
+
+
+def test_mtdc_auto_batch_keeps_rows_per_cluster(monkeypatch, blobs):
+    """``batch_size="auto"``: 256 rows up to 25 clusters, 10 per cluster beyond, and the rows of the schedule kept."""
+    import skdeepclust.mtdc as mtdc
+
+    monkeypatch.setattr(mtdc, "DEFAULT_STEPS", 40)
+    X, _ = blobs  # 300 rows
+    few = small_mtdc(n_clusters=4, n_epochs="auto", batch_size="auto").fit(X)
+    assert few.batch_size_ == 256 and sum(h["steps"] for h in few.history_) == 40  # one batch of 256 per epoch
+    many = small_mtdc(n_clusters=28, n_epochs="auto", batch_size="auto").fit(X[:290])
+    assert many.batch_size_ == 280  # 10 rows per cluster
+    assert sum(h["steps"] for h in many.history_) == 37  # ceil(40 * 256 / 280) steps of 280 rows
+    assert small_mtdc(n_clusters=4, batch_size=64, n_epochs=1).fit(X).batch_size_ == 64
+    with pytest.raises(ValueError, match="batch_size"):
+        small_mtdc(n_clusters=4, batch_size="big").fit(X)
