@@ -273,6 +273,25 @@ def _record_class(record: dict) -> str:
     return name.split(",")[0]
 
 
+@functools.cache
+def _shape_of(dataset: str) -> tuple[int, int]:
+    """``(n_samples, n_clusters)`` of a data set."""
+    X, y, *_ = _load(dataset)
+    return X.shape[0], int(y.max()) + 1
+
+
+def _resolves_default(cls: str, key: str, value, dataset: str) -> bool:
+    """Whether an explicit setting of a recorded run is what the estimator's ``"auto"`` default computes on
+    ``dataset``, so the run is a default run: MTDC's former default ``batch_size=256``, which ``"auto"`` keeps up
+    to 25 clusters."""
+    from skdeepclust.mtdc import BASE_BATCH_SIZE, _batch_size
+
+    if cls == "MTDC" and key == "batch_size" and value == BASE_BATCH_SIZE:
+        n, k = _shape_of(dataset)
+        return _batch_size("auto", k, n) == _batch_size(value, k, n)
+    return False
+
+
 def row_of(record: dict) -> str | None:
     """The table row a cached run belongs to: same estimator, same effective settings on its data set (runs
     recorded with parameters since renamed or removed are read in today's names, :func:`modernise`)."""
@@ -283,6 +302,7 @@ def row_of(record: dict) -> str | None:
         known = False
     if known and cls not in BASELINES and cls not in PEERS:
         cls, settings = modernise(cls, record.get("settings", {}))
+        settings = {k: v for k, v in settings.items() if not _resolves_default(cls, k, v, ds)}
     else:
         settings = record.get("settings", {})
     mine = effective_settings(cls, settings) if known else None

@@ -33,6 +33,7 @@ TOLERANCE = 0.03
 DEFAULTS_SINCE = {
     "DistilMVC": [("47974a1", None)],
     "HaDis": [("0781a22", None)],
+    "MTDC": [("d2a4970", ("Isolet", "Palm"))],
     "SeCu": [("c777a02", None),
              ("35932c1", ("USPS", "MNIST-10k", "COIL-20", "digits", "UMIST", "JAFFE", "Isolet", "Yale"))],
 }
@@ -141,7 +142,8 @@ def main() -> None:
         "Estimators at their defaults (SPC with the report's CPU configuration, `run_all.SETTINGS`). "
         "The split into halves is `suite.json`, fixed before the added sets ran. "
         "† marks a cell with runs made before the estimator's current defaults (`DEFAULTS_SINCE`: DistilMVC's "
-        "distillation loss per row, `distill_scale.md`; SeCu's dual step, `secu_dual_step.md`: the reference's below "
+        "distillation loss per row, `distill_scale.md`; MTDC's batch of 10 rows per cluster from 26 clusters, "
+        "`mtdc_batch.md`; SeCu's dual step, `secu_dual_step.md`: the reference's below "
         "50 clusters, which changed the fits with 4 to 49 clusters, and before it one that grew with a head's "
         "centers past 10, and SeCu's refined centers, `secu_refine.md`; HaDis's neighbour count checked per fit, "
         "`hadis_neighbors.md`, which changed no development fit it was measured on).",
