@@ -244,8 +244,8 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
     feature_dim : int, default=128
         Width of the instance features.
     n_epochs : int or "auto", default="auto"
-        Training epochs. ``"auto"``: enough epochs for ``DEFAULT_STEPS`` (4000) optimizer steps, at most
-        1000 (:ref:`schedule <mtdc_schedule>`).
+        Training epochs. ``"auto"``: enough epochs for ``DEFAULT_STEPS`` (4000) optimizer steps (for a
+        batch above 256 rows, as many rows in fewer steps), at most 1000 (:ref:`schedule <mtdc_schedule>`).
     batch_size : int or "auto", default="auto"
         Mini-batch size (the last incomplete batch is dropped); ``"auto"``: 256 (CC's), or 10 rows per
         cluster from 26 clusters on (:ref:`batch size <mtdc_batch>`).
