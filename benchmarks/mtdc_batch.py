@@ -15,7 +15,9 @@ while the learned representation still separates them. ``base`` is the former de
 3 x 64 features, 100 classes of 16; a development set). Each fit (one torch thread, the other defaults) appends
 to ``results/mtdc_batch.jsonl``: ACC/NMI/ARI of ``labels_`` (the cluster head), the clusters used, the label-free
 ``score``, ACC of spectral clustering (10-NN, cosine) of the backbone's output as a diagnostic of the
-representation, CPU seconds and the commit. Labels are used only for the record.
+representation, CPU seconds and the commit. Labels are used only for the record. Rows of ``auto`` alone on sets of
+at most 25 clusters (where it equals ``base``) are such diagnostics of a default fit: is the head or the
+representation the limit?
 """
 
 from __future__ import annotations
