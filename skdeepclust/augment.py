@@ -12,8 +12,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .cluster._neighbors import nearest_neighbors
+
 __all__ = [
     "ImageAugment",
+    "NeighborSwap",
     "TabularAugment",
     "color_jitter",
     "feature_mask",
@@ -105,6 +108,55 @@ class TabularAugment:
         if self.noise > 0:
             out = gaussian_noise(out, self.noise * self.std_, gen)
         return out
+
+
+@dataclass
+class NeighborSwap:
+    """Training rows with entries taken from one of their nearest rows: a tabular view that stays on the data.
+
+    Noise and masking leave an augmented row next to the row it came from, so an instance contrast on them
+    pushes a row away from its nearest neighbours as hard as from any other row. Each copy made here takes
+    every entry, with probability ``p``, from one of the row's ``n_neighbors`` nearest training rows (one
+    neighbour per copy, drawn uniformly), so two copies of a row meet between the row and its neighbours.
+    The single-view estimators apply it before :class:`TabularAugment` when they augment tabular rows
+    themselves (see :ref:`images`).
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability that an entry is taken from the neighbour.
+    n_neighbors : int, default=10
+        Nearest rows (Euclidean, the row itself excluded) the neighbour is drawn from; at most the number of
+        other rows.
+
+    Notes
+    -----
+    Call :meth:`fit` with the training rows first; copies are then made by row index.
+    """
+
+    p: float = 0.5
+    n_neighbors: int = 10
+
+    def fit(self, x: torch.Tensor, random_state=None) -> NeighborSwap:
+        """Find every row's nearest rows in ``x`` (shape ``(n, d)``), the rows :meth:`__call__` copies.
+
+        ``random_state`` seeds the approximate search of :func:`~skdeepclust.cluster.nearest_neighbors`
+        (large ``n`` only).
+        """
+        k = min(int(self.n_neighbors), x.shape[0] - 1)
+        self.neighbors_ = (nearest_neighbors(x, k + 1, random_state=random_state)[1][:, 1:].to(x.device)
+                           if k > 0 else None)
+        return self
+
+    def __call__(self, x: torch.Tensor, idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """One copy of the rows ``x[idx]`` (``x``: the rows given to :meth:`fit`) with swapped entries."""
+        rows = x[idx]
+        if self.neighbors_ is None or self.p <= 0:
+            return rows
+        pick = torch.randint(0, self.neighbors_.shape[1], (rows.shape[0],), generator=gen, device=x.device)
+        other = x[self.neighbors_[idx, pick]]
+        swap = torch.rand(rows.shape, generator=gen, device=x.device) < self.p
+        return torch.where(swap, other, rows)
 
 
 def random_resized_crop(

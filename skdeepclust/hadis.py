@@ -174,7 +174,7 @@ class _TrainStep:
 
     net: _HaDisNet
     X: torch.Tensor
-    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+    view: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
     generator: torch.Generator
     pseudo_labels: _PseudoLabels
     n_clusters: int
@@ -187,8 +187,7 @@ class _TrainStep:
 
     def __call__(self, idx: torch.Tensor, state: LoopState) -> dict[str, torch.Tensor]:
         net, generator = self.net, self.generator
-        x = self.X[idx]
-        xa, xb = self.augment(x, generator), self.augment(x, generator)
+        xa, xb = self.view(idx, generator), self.view(idx, generator)
         za, zb = net.online(xa), net.online(xb)
         with torch.no_grad():
             ta, tb = F.normalize(net.target(xa), dim=1), F.normalize(net.target(xb), dim=1)
@@ -602,7 +601,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         # final labels of final_clustering="auto" and n_neighbors="auto"
         judged = self.final_clustering == "auto" or (self.final_clustering == "spectral" and self.n_neighbors == "auto")
         scoring = _scoring_graph(reference_space(X.cpu().numpy())) if judged else None
-        X, augment, backbone, width = self._prepare_training(X, ctx)
+        X, view, backbone, width = self._prepare_training(X, ctx)
         net = _build_network(backbone, width, self.projection_hidden_dim, self.feature_dim, ctx.generator)
         self.network_, self.n_features_out_ = net.to(ctx.device), self.feature_dim
         n, batch = X.shape[0], clamp_batch_size(self.batch_size, X.shape[0])
@@ -611,7 +610,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         optimizer = _make_optimizer(net, self.lr * batch / 256, self.momentum, self.weight_decay)
         pseudo = _PseudoLabels(net, X, self.n_clusters_, self.kmeans_n_init, ctx.device_generator, first_epoch=warm)
         step = _TrainStep(
-            net, X, augment, ctx.device_generator, pseudo, self.n_clusters_, n_epochs_warmup=warm,
+            net, X, view, ctx.device_generator, pseudo, self.n_clusters_, n_epochs_warmup=warm,
             latent_std=self.latent_std, hsd_weight=self._hsd_weight, temperature_hsd=self.temperature_hsd,
             prototype_weight=self.prototype_weight, temperature_prototype=self.temperature_prototype,
         )

@@ -111,7 +111,7 @@ class _MTDCStep:
 
     net: _MTDCNet
     X: torch.Tensor
-    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+    view: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
     generator: torch.Generator
     temperature_instance: float
     temperature_cluster: float
@@ -121,17 +121,17 @@ class _MTDCStep:
     topk: int
     entropy_weight: float = 1.0
 
-    def _views(self, x: torch.Tensor, state: LoopState) -> tuple[torch.Tensor, torch.Tensor]:
+    def _views(self, idx: torch.Tensor, state: LoopState) -> tuple[torch.Tensor, torch.Tensor]:
         # the view is drawn for the whole batch; each process forwards its rows, the outputs of the whole batch
         # are gathered (see skdeepclust.distributed)
-        z, c = self.net(state.local(self.augment(x, self.generator)))
+        z, c = self.net(state.local(self.view(idx, self.generator)))
         return state.gather(z), state.gather(c)
 
     def __call__(self, idx: torch.Tensor, state: LoopState) -> dict[str, torch.Tensor]:
         x = self.X[idx]
         same = _pseudo_label_agreement(self.net, x, self.topk) if self.supcon_weight else None
-        za, ca = self._views(x, state)
-        zb, cb = self._views(x, state)
+        za, ca = self._views(idx, state)
+        zb, cb = self._views(idx, state)
         terms = _cc_terms(za, zb, ca, cb, self.temperature_instance, self.temperature_cluster, self.entropy_weight)
         if self.hcr_weight:
             terms["hcr"] = self.hcr_weight * _hcr_term(za, zb, ca, cb)
@@ -431,7 +431,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
         ctx = trainer.ctx
-        X, augment, backbone, width = self._prepare_training(X, ctx)
+        X, view, backbone, width = self._prepare_training(X, ctx)
         net = _MTDCNet.build(backbone, width, self.feature_dim, self.n_clusters_, ctx.generator).to(ctx.device)
         self.network_, self.n_features_out_ = net, self.n_clusters_
         mutual = bool(self.hcr_weight or self.supcon_weight)  # both 0: the CC baseline, all of it the warm-up
@@ -439,7 +439,7 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
         self.n_epochs_, self.n_epochs_warmup_ = _stage_epochs(self.n_epochs, self.n_epochs_warmup, X.shape[0],
                                                               self.batch_size_, mutual)
         full = _MTDCStep(
-            net, X, augment, ctx.device_generator,
+            net, X, view, ctx.device_generator,
             temperature_instance=self.temperature_instance, temperature_cluster=self.temperature_cluster,
             hcr_weight=self.hcr_weight, supcon_weight=self.supcon_weight,
             temperature_supcon=self.temperature_supcon, topk=self.topk, entropy_weight=self._entropy_weight,

@@ -314,10 +314,10 @@ class _SeCuStep:
     snapshotted at the start of the epoch (:class:`_CenterSnapshot`) and the previous epoch's labels.
     """
 
-    def __init__(self, net: _SeCuNet, X: torch.Tensor, augment, generator: torch.Generator,
+    def __init__(self, net: _SeCuNet, X: torch.Tensor, view, generator: torch.Generator,
                  assignments: _AssignmentState, snapshot: _CenterSnapshot, temperature_instance: float,
                  temperature_center: float, label_weight: float):
-        self.net, self.X, self.augment, self.generator = net, X, augment, generator
+        self.net, self.X, self.view, self.generator = net, X, view, generator
         self.assignments, self.snapshot = assignments, snapshot
         self.temperature_instance, self.temperature_center = temperature_instance, temperature_center
         self.label_weight = label_weight
@@ -326,7 +326,7 @@ class _SeCuStep:
         net, n_heads = self.net, self.net.n_heads
         # both views drawn for the whole batch (the same random stream in every process); each process forwards its
         # rows and the features of the whole batch are gathered (see skdeepclust.distributed)
-        x1, x2 = self.augment(self.X[idx], self.generator), self.augment(self.X[idx], self.generator)
+        x1, x2 = self.view(idx, self.generator), self.view(idx, self.generator)
         f1, f2 = state.gather(net.embed(state.local(x1))), state.gather(net.embed(state.local(x2)))
         loss_instance, loss_center = 0.0, 0.0
         for h in range(n_heads):
@@ -659,7 +659,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
 
     def _fit_torch(self, X: torch.Tensor, trainer: Trainer) -> None:
         ctx = trainer.ctx
-        X, augment, backbone, width = self._prepare_training(X, ctx)
+        X, view, backbone, width = self._prepare_training(X, ctx)
         n = X.shape[0]
         sizes = [h * self.n_clusters_ for h in range(1, self.n_heads + 1)]
         projector = build_module(lambda: ProjectionHead(width, (self.projection_hidden_dim,), self.feature_dim,
@@ -684,7 +684,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         assignments = _AssignmentState(n, sizes, ctx.device, self.constraint, self.size_ratio,
                                        _dual_steps(self.dual_lr, sizes), alpha)
         snapshot = _CenterSnapshot(net)
-        step = _SeCuStep(net, X, augment, ctx.device_generator, assignments, snapshot, self.temperature_instance,
+        step = _SeCuStep(net, X, view, ctx.device_generator, assignments, snapshot, self.temperature_instance,
                          self.temperature_center, self.label_weight)
         callbacks = [snapshot, _SmallestCluster(assignments.labels[0], sizes[0]),
                      LRSchedule(optimizer, [encoder_lr, None]),

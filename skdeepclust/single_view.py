@@ -17,13 +17,18 @@ from torch import nn
 
 from ._utils import FitContext, build_module
 from ._validation import PositiveInts
-from .augment import ImageAugment, TabularAugment
+from .augment import ImageAugment, NeighborSwap, TabularAugment
 from .multiview import scale_params
 from .nn import make_encoder, output_dim
 from .training import Callback, StopWhenStable
 
-__all__ = ["STABLE_CHECKS", "STABLE_ROWS", "SingleViewMixin", "stable_rows", "stop_when_stable"]
+__all__ = ["NEIGHBOR_SWAP_NEIGHBORS", "NEIGHBOR_SWAP_PROB", "STABLE_CHECKS", "STABLE_ROWS", "AugmentedRows",
+           "SingleViewMixin", "stable_rows", "stop_when_stable"]
 
+#: default tabular view: probability that an entry comes from one of the row's nearest rows (:class:`NeighborSwap`)
+NEIGHBOR_SWAP_PROB = 0.5
+#: default tabular view: the nearest rows that neighbour is drawn from
+NEIGHBOR_SWAP_NEIGHBORS = 10
 #: rows of the fixed subsample whose clusters the ``tol`` rule follows
 STABLE_ROWS = 2048
 #: epochs in a row with fewer than ``tol`` of those rows changing cluster that end training
@@ -48,6 +53,22 @@ def stop_when_stable(tol: float, assign) -> list[Callback]:
     :data:`STABLE_CHECKS` checks in a row below ``tol``.
     """
     return [StopWhenStable(assign, tol, patience=STABLE_CHECKS)] if tol > 0 else []
+
+
+class AugmentedRows:
+    """``view(idx, generator)``: one augmented copy of the training rows ``idx``, what a training step feeds.
+
+    ``augment(rows, generator)`` of the rows themselves, or, with ``swap`` (the default tabular view), of the
+    rows with entries swapped with their nearest rows (:class:`~skdeepclust.augment.NeighborSwap`).
+    """
+
+    def __init__(self, X: torch.Tensor, augment, swap: NeighborSwap | None = None):
+        self.X, self.augment, self.swap = X, augment, swap
+
+    def __call__(self, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The augmented rows ``idx``, drawn from ``generator``."""
+        rows = self.X[idx] if self.swap is None else self.swap(self.X, idx, generator)
+        return self.augment(rows, generator)
 
 
 class SingleViewMixin:
@@ -109,7 +130,7 @@ class SingleViewMixin:
                 affine_degrees=10.0,
                 affine_translate=0.0,
             )
-        return TabularAugment(noise=0.1, mask_prob=0.2).fit(X)
+        return TabularAugment(noise=0.1, mask_prob=0.0).fit(X)
 
     #: default backbone widths: MLP widths for rows, conv block channels for images
     _default_hidden_dims = {"tabular": (256, 256), "image": (32, 64, 128)}
@@ -125,14 +146,18 @@ class SingleViewMixin:
         return build_module(lambda: make_encoder(in_dim, dims, image_shape=shape), ctx.generator)
 
     def _prepare_training(self, X: torch.Tensor, ctx: FitContext):
-        """Model input, augmentation, backbone and backbone width for one fit.
+        """Model input, augmented views, backbone and backbone width for one fit.
+
+        Tabular rows that the estimator augments itself (``augment=None``) swap entries with their nearest rows
+        before the noise (:data:`NEIGHBOR_SWAP_PROB`, :data:`NEIGHBOR_SWAP_NEIGHBORS`); images and a user's
+        ``augment`` see the rows themselves.
 
         Returns
         -------
         X : torch.Tensor
             The (standardised, for rows) training input.
-        augment : callable
-            ``augment(x, generator) -> x'``.
+        view : AugmentedRows
+            ``view(idx, generator)``: one augmented copy of the rows ``idx`` of ``X``.
         backbone : torch.nn.Module
             The user's encoder (copied) or the default one, on the CPU.
         width : int
@@ -141,10 +166,13 @@ class SingleViewMixin:
         X = self._prepare_input(X)
         backbone = self._make_backbone(X.shape[1], ctx)
         augment = self._make_augment(X)
+        swap = None
         if self.augment is not None:
             _check_user_augment(augment, X[:2])
+        elif self._checked_image_shape(X.shape[1]) is None:
+            swap = NeighborSwap(NEIGHBOR_SWAP_PROB, NEIGHBOR_SWAP_NEIGHBORS).fit(X, random_state=ctx.rng)
         sample = X[:2].cpu() if self.encoder is not None else None  # a user's encoder is always dry-run
-        return X, augment, backbone, output_dim(backbone, X.shape[1], sample=sample)
+        return X, AugmentedRows(X, augment, swap), backbone, output_dim(backbone, X.shape[1], sample=sample)
 
 
 def _check_user_augment(augment, x: torch.Tensor) -> None:

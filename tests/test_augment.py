@@ -2,6 +2,7 @@ import torch
 
 from skdeepclust.augment import (
     ImageAugment,
+    NeighborSwap,
     TabularAugment,
     color_jitter,
     feature_mask,
@@ -27,6 +28,25 @@ def test_tabular_augment_statistics_and_seed():
     diff = noisy(x, gen()) - x
     assert torch.allclose(diff.std(0), 0.5 * x.std(0), rtol=0.1)
     assert torch.equal(noisy(x, gen(3)), noisy(x, gen(3)))
+
+
+def test_neighbor_swap_takes_entries_from_one_nearest_row():
+    x = torch.randn(300, 6, generator=gen(2))
+    swap = NeighborSwap(p=0.5, n_neighbors=3).fit(x)
+    nearest = torch.cdist(x, x).topk(4, largest=False).indices[:, 1:]
+    assert torch.equal(swap.neighbors_.sort(1).values, nearest.sort(1).values)
+    idx = torch.arange(300).flip(0)  # rows by index, in any order
+    out = swap(x, idx, gen())
+    rows = x[idx]
+    changed = out != rows
+    assert abs(changed.float().mean().item() - 0.5) < 0.05
+    for i, r in enumerate(idx.tolist()):  # every swapped entry of a copy comes from one of the row's 3 nearest rows
+        sources = [j for j in nearest[r].tolist() if torch.equal(out[i][changed[i]], x[j][changed[i]])]
+        assert sources
+    assert torch.equal(swap(x, idx, gen(5)), swap(x, idx, gen(5)))
+    assert torch.equal(NeighborSwap(p=0.0).fit(x)(x, idx, gen()), rows)
+    one = torch.ones(1, 6)
+    assert torch.equal(NeighborSwap().fit(one)(one, torch.zeros(1, dtype=torch.long), gen()), one)
 
 
 def test_gaussian_noise_and_mask_shapes():

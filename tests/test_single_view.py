@@ -88,6 +88,32 @@ def test_custom_encoder_and_augment(make, blobs):
 
 
 @pytest.mark.parametrize("make", FACTORIES, ids=ids)
+def test_default_tabular_view_swaps_entries_with_neighbors(make, blobs, digits, monkeypatch):
+    """Rows the estimator augments itself swap entries with their nearest rows; images and a user's augment do not."""
+    from skdeepclust import single_view
+    from skdeepclust.augment import NeighborSwap
+
+    calls = {"n": 0}
+    original = NeighborSwap.__call__
+
+    def counting(self, x, idx, gen):
+        calls["n"] += 1
+        return original(self, x, idx, gen)
+
+    monkeypatch.setattr(NeighborSwap, "__call__", counting)
+    X, _ = blobs
+    est = make(n_clusters=4, n_epochs=2).fit(X)
+    steps = sum(r["steps"] for r in est.history_)
+    assert calls["n"] == 2 * steps
+    assert single_view.NEIGHBOR_SWAP_PROB == 0.5 and single_view.NEIGHBOR_SWAP_NEIGHBORS == 10
+    calls["n"] = 0
+    make(n_clusters=4, n_epochs=2, augment=lambda x, g: x).fit(X)
+    Xi, _ = digits
+    make(n_clusters=10, image_shape=(1, 8, 8), hidden_dims=(8,), n_epochs=1).fit(Xi[:200])
+    assert calls["n"] == 0
+
+
+@pytest.mark.parametrize("make", FACTORIES, ids=ids)
 def test_determinism_and_pickle(make, blobs):
     X, _ = blobs
     a = make(n_clusters=4, n_epochs=5, random_state=3).fit(X)
