@@ -428,7 +428,8 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         epochs, at 3 epochs in a row after the warm-up; ``0``: train the whole schedule (:ref:`convergence`).
     augment : callable, default=None
         ``augment(x, generator) -> x'`` on a batch of rows (on the training device); ``None`` picks
-        :class:`~skdeepclust.augment.ImageAugment` for images or
+        :class:`~skdeepclust.augment.ImageAugment` for images or, for rows, entries swapped with a
+        nearby row's (:class:`~skdeepclust.augment.NeighborSwap`) then
         :class:`~skdeepclust.augment.TabularAugment` (see :ref:`images`).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Training device; ``"auto"`` uses CUDA when available (see :ref:`devices`).
