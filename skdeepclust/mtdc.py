@@ -334,9 +334,10 @@ class MTDC(SingleViewMixin, BaseDeepClusterer):
 
     **Deviations.** Images are augmented at native resolution with batched torch ops (crop, small
     rotation, intensity jitter; no upsampling to 224, no hue); tabular rows get feature-space
-    augmentations (entries swapped with a nearby row's, then noise), which the paper does not cover; the learning rate is 1e-3
-    instead of 3e-4; the first half of the schedule trains the CC objective alone, where the reference
-    trains the full objective from the first step (``n_epochs_warmup=0``). Why each:
+    augmentations (entries swapped with a nearby row's, then noise), which the paper does not cover;
+    the learning rate is 1e-3 instead of 3e-4; the first half of the schedule trains the CC objective
+    alone, where the reference trains the full objective from the first step (``n_epochs_warmup=0``).
+    Why each:
     :ref:`deviations <mtdc_deviations>`.
 
     **Data-parallel training.** In a ``torch.distributed`` process group of several processes, each
