@@ -173,7 +173,6 @@ class _TrainStep:
     """
 
     net: _HaDisNet
-    X: torch.Tensor
     view: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
     generator: torch.Generator
     pseudo_labels: _PseudoLabels
@@ -611,7 +610,7 @@ class HaDis(SingleViewMixin, BaseDeepClusterer):
         optimizer = _make_optimizer(net, self.lr * batch / 256, self.momentum, self.weight_decay)
         pseudo = _PseudoLabels(net, X, self.n_clusters_, self.kmeans_n_init, ctx.device_generator, first_epoch=warm)
         step = _TrainStep(
-            net, X, view, ctx.device_generator, pseudo, self.n_clusters_, n_epochs_warmup=warm,
+            net, view, ctx.device_generator, pseudo, self.n_clusters_, n_epochs_warmup=warm,
             latent_std=self.latent_std, hsd_weight=self._hsd_weight, temperature_hsd=self.temperature_hsd,
             prototype_weight=self.prototype_weight, temperature_prototype=self.temperature_prototype,
         )

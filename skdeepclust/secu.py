@@ -314,10 +314,10 @@ class _SeCuStep:
     snapshotted at the start of the epoch (:class:`_CenterSnapshot`) and the previous epoch's labels.
     """
 
-    def __init__(self, net: _SeCuNet, X: torch.Tensor, view, generator: torch.Generator,
+    def __init__(self, net: _SeCuNet, view, generator: torch.Generator,
                  assignments: _AssignmentState, snapshot: _CenterSnapshot, temperature_instance: float,
                  temperature_center: float, label_weight: float):
-        self.net, self.X, self.view, self.generator = net, X, view, generator
+        self.net, self.view, self.generator = net, view, generator
         self.assignments, self.snapshot = assignments, snapshot
         self.temperature_instance, self.temperature_center = temperature_instance, temperature_center
         self.label_weight = label_weight
@@ -684,7 +684,7 @@ class SeCu(SingleViewMixin, BaseDeepClusterer):
         assignments = _AssignmentState(n, sizes, ctx.device, self.constraint, self.size_ratio,
                                        _dual_steps(self.dual_lr, sizes), alpha)
         snapshot = _CenterSnapshot(net)
-        step = _SeCuStep(net, X, view, ctx.device_generator, assignments, snapshot, self.temperature_instance,
+        step = _SeCuStep(net, view, ctx.device_generator, assignments, snapshot, self.temperature_instance,
                          self.temperature_center, self.label_weight)
         callbacks = [snapshot, _SmallestCluster(assignments.labels[0], sizes[0]),
                      LRSchedule(optimizer, [encoder_lr, None]),
