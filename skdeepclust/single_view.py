@@ -60,6 +60,15 @@ class AugmentedRows:
 
     ``augment(rows, generator)`` of the rows themselves, or, with ``swap`` (the default tabular view), of the
     rows with entries swapped with their nearest rows (:class:`~skdeepclust.augment.NeighborSwap`).
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_samples, n_features)
+        The training rows, as the network sees them.
+    augment : callable
+        ``augment(x, generator) -> x'`` on a batch of rows.
+    swap : NeighborSwap, optional
+        Fitted on ``X``; ``None``: the rows are augmented as they are.
     """
 
     def __init__(self, X: torch.Tensor, augment, swap: NeighborSwap | None = None):
