@@ -14,24 +14,15 @@ the latest run made before ``SINCE``, *after* the latest one made from it on. Th
 from __future__ import annotations
 
 import json
-import subprocess
-from functools import cache
 
 import numpy as np
 from _table import code_of, mean_std
 from run_all import BASELINES, RESULTS, SUITE, TABULAR, row_of
+from suite_report import _descends
 
 SINCE = "6e7486f"
 METHODS = ("HaDis", "SeCu", "MTDC")
 OUT = RESULTS / "tabular_swap.md"
-
-
-@cache
-def _after(commit: str | None) -> bool:
-    if not commit:
-        return False
-    return subprocess.run(["git", "merge-base", "--is-ancestor", SINCE, commit], cwd=RESULTS,
-                          capture_output=True).returncode == 0
 
 
 def _runs() -> dict:
@@ -44,7 +35,7 @@ def _runs() -> dict:
         row = row_of(r)
         if row is None or r["dataset"] not in TABULAR:
             continue
-        side = "after" if _after(r.get("commit")) else "before"
+        side = "after" if r.get("commit") and _descends(r["commit"], SINCE) else "before"
         out.setdefault((row, r["dataset"]), {"before": {}, "after": {}})[side][r["seed"]] = r
     return out
 

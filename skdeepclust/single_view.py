@@ -126,20 +126,27 @@ class SingleViewMixin:
             return self._fit_scaling(X, "none")
         return self._fit_scaling(X, "standard")
 
-    def _make_augment(self, X: torch.Tensor):
+    def _make_views(self, X: torch.Tensor, ctx: FitContext) -> AugmentedRows:
+        """The fit's views of the training input ``X``: the user's ``augment`` (dry-run first), or the defaults.
+
+        Default images: crops, small rotations and intensity jitter. Default tabular rows: entries swapped with
+        their nearest rows (:data:`NEIGHBOR_SWAP_PROB`, :data:`NEIGHBOR_SWAP_NEIGHBORS`), then feature noise.
+        """
         if self.augment is not None:
-            return self.augment
+            _check_user_augment(self.augment, X[:2])
+            return AugmentedRows(X, self.augment)
         shape = self._checked_image_shape(X.shape[1])
         if shape is not None:
-            return ImageAugment(
+            return AugmentedRows(X, ImageAugment(
                 image_shape=shape,
                 crop_scale=(0.5, 1.0),
                 flip=shape[0] == 3,
                 jitter=0.4,
                 affine_degrees=10.0,
                 affine_translate=0.0,
-            )
-        return TabularAugment(noise=0.1, mask_prob=0.0).fit(X)
+            ))
+        swap = NeighborSwap(NEIGHBOR_SWAP_PROB, NEIGHBOR_SWAP_NEIGHBORS).fit(X, random_state=ctx.rng)
+        return AugmentedRows(X, TabularAugment(noise=0.1, mask_prob=0.0).fit(X), swap)
 
     #: default backbone widths: MLP widths for rows, conv block channels for images
     _default_hidden_dims = {"tabular": (256, 256), "image": (32, 64, 128)}
@@ -155,11 +162,7 @@ class SingleViewMixin:
         return build_module(lambda: make_encoder(in_dim, dims, image_shape=shape), ctx.generator)
 
     def _prepare_training(self, X: torch.Tensor, ctx: FitContext):
-        """Model input, augmented views, backbone and backbone width for one fit.
-
-        Tabular rows that the estimator augments itself (``augment=None``) swap entries with their nearest rows
-        before the noise (:data:`NEIGHBOR_SWAP_PROB`, :data:`NEIGHBOR_SWAP_NEIGHBORS`); images and a user's
-        ``augment`` see the rows themselves.
+        """Model input, augmented views (:meth:`_make_views`), backbone and backbone width for one fit.
 
         Returns
         -------
@@ -174,14 +177,9 @@ class SingleViewMixin:
         """
         X = self._prepare_input(X)
         backbone = self._make_backbone(X.shape[1], ctx)
-        augment = self._make_augment(X)
-        swap = None
-        if self.augment is not None:
-            _check_user_augment(augment, X[:2])
-        elif self._checked_image_shape(X.shape[1]) is None:
-            swap = NeighborSwap(NEIGHBOR_SWAP_PROB, NEIGHBOR_SWAP_NEIGHBORS).fit(X, random_state=ctx.rng)
+        view = self._make_views(X, ctx)
         sample = X[:2].cpu() if self.encoder is not None else None  # a user's encoder is always dry-run
-        return X, AugmentedRows(X, augment, swap), backbone, output_dim(backbone, X.shape[1], sample=sample)
+        return X, view, backbone, output_dim(backbone, X.shape[1], sample=sample)
 
 
 def _check_user_augment(augment, x: torch.Tensor) -> None:
